@@ -1,0 +1,75 @@
+import type { Generated } from 'kysely';
+import type { MigrationSet } from '../database/contract.ts';
+import { withId } from '../database/schema.ts';
+
+/** The shared identity database (the guides' `marg-rbac`): users, roles, assignments. */
+export interface RbacDatabase {
+  users: {
+    id: Generated<number>;
+    email: string;
+    name: string;
+    password_hash: string;
+    created_at: string;
+    updated_at: string;
+  };
+  roles: {
+    id: Generated<number>;
+    app: string;
+    name: string;
+    description: string;
+  };
+  role_permissions: {
+    role_id: number;
+    permission: string;
+  };
+  user_roles: {
+    user_id: number;
+    role_id: number;
+    created_at: string;
+  };
+}
+
+export const rbacMigrations: MigrationSet = {
+  '2026_11_22_0001_create_users': {
+    async up(db, ctx) {
+      await withId(db.schema.createTable('users'), ctx)
+        .addColumn('email', 'varchar(255)', (c) => c.notNull().unique())
+        .addColumn('name', 'varchar(255)', (c) => c.notNull())
+        .addColumn('password_hash', 'varchar(255)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropTable('users').execute();
+    },
+  },
+  '2026_11_22_0002_create_roles': {
+    async up(db, ctx) {
+      await withId(db.schema.createTable('roles'), ctx)
+        .addColumn('app', 'varchar(32)', (c) => c.notNull())
+        .addColumn('name', 'varchar(64)', (c) => c.notNull())
+        .addColumn('description', 'varchar(255)', (c) => c.notNull())
+        .addUniqueConstraint('roles_app_name_unique', ['app', 'name'])
+        .execute();
+      await db.schema
+        .createTable('role_permissions')
+        .addColumn('role_id', 'integer', (c) => c.notNull().references('roles.id').onDelete('cascade'))
+        .addColumn('permission', 'varchar(128)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('role_permissions_pk', ['role_id', 'permission'])
+        .execute();
+      await db.schema
+        .createTable('user_roles')
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('role_id', 'integer', (c) => c.notNull().references('roles.id').onDelete('cascade'))
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('user_roles_pk', ['user_id', 'role_id'])
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropTable('user_roles').execute();
+      await db.schema.dropTable('role_permissions').execute();
+      await db.schema.dropTable('roles').execute();
+    },
+  },
+};

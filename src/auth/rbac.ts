@@ -1,0 +1,164 @@
+import type { Cache } from '../cache/repository.ts';
+import type { DatabaseConnection } from '../database/contract.ts';
+import { now } from '../database/schema.ts';
+import type { JsonValue } from '../support/json.ts';
+import { formatRoleRef, type AppPermissions, type RoleRef } from './permissions.ts';
+import type { RbacDatabase } from './rbac-schema.ts';
+
+/** The signed-in user as every app sees it: who, and what they may do. */
+export interface Principal {
+  readonly id: number;
+  readonly email: string;
+  readonly name: string;
+  /** Sorted permission strings, e.g. `flow.tasks.update`. */
+  readonly permissions: readonly string[];
+  /** Role references, e.g. `flow:editor`. */
+  readonly roles: readonly string[];
+}
+
+export class UnknownRoleError extends Error {
+  constructor(ref: RoleRef) {
+    super(`unknown role ${formatRoleRef(ref)}`);
+  }
+}
+
+const VERSION_KEY = 'rbac:version';
+
+/**
+ * Roles and permissions per app, in the shared RBAC database, with each user's resolved
+ * permissions cached for RBAC_CACHE_TTL. Every change invalidates: a grant or revoke
+ * drops that user's entry; a change to role definitions bumps a version that every
+ * entry carries, so all of them go stale at once.
+ */
+export class Rbac {
+  constructor(
+    private readonly connection: DatabaseConnection<RbacDatabase>,
+    private readonly cache: Cache,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  async principal(userId: number): Promise<Principal | undefined> {
+    if (this.ttlSeconds > 0) {
+      const [version, entry] = await this.cache.getMany([VERSION_KEY, userKey(userId)]);
+      if (isCachedEntry(entry) && entry.version === (version ?? 0)) return entry.principal;
+      const principal = await this.#load(userId);
+      if (principal) {
+        const cached: JsonValue = { version: (version as number | undefined) ?? 0, principal: principal as unknown as JsonValue };
+        await this.cache.set(userKey(userId), cached, this.ttlSeconds);
+      }
+      return principal;
+    }
+    return this.#load(userId);
+  }
+
+  async grant(userId: number, ref: RoleRef): Promise<boolean> {
+    const roleId = await this.#roleId(ref);
+    const existing = await this.connection.db
+      .selectFrom('user_roles')
+      .select('role_id')
+      .where('user_id', '=', userId)
+      .where('role_id', '=', roleId)
+      .executeTakeFirst();
+    if (!existing) await this.connection.db.insertInto('user_roles').values({ user_id: userId, role_id: roleId, created_at: now() }).execute();
+    await this.forget(userId);
+    return !existing;
+  }
+
+  async revoke(userId: number, ref: RoleRef): Promise<boolean> {
+    const roleId = await this.#roleId(ref);
+    const result = await this.connection.db.deleteFrom('user_roles').where('user_id', '=', userId).where('role_id', '=', roleId).executeTakeFirst();
+    await this.forget(userId);
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async forget(userId: number): Promise<void> {
+    await this.cache.delete(userKey(userId));
+  }
+
+  /** Every role there is, with its permissions, grouped by app. */
+  async roles(): Promise<{ app: string; name: string; description: string; permissions: string[] }[]> {
+    const rows = await this.connection.db
+      .selectFrom('roles')
+      .leftJoin('role_permissions', 'role_permissions.role_id', 'roles.id')
+      .select(['roles.app', 'roles.name', 'roles.description', 'role_permissions.permission'])
+      .orderBy('roles.app')
+      .orderBy('roles.id')
+      .execute();
+    const byRole = new Map<string, { app: string; name: string; description: string; permissions: string[] }>();
+    for (const row of rows) {
+      const key = `${row.app}:${row.name}`;
+      const role = byRole.get(key) ?? { app: row.app, name: row.name, description: row.description, permissions: [] };
+      if (row.permission) role.permissions.push(row.permission);
+      byRole.set(key, role);
+    }
+    return [...byRole.values()];
+  }
+
+  /**
+   * Makes the stored roles match what the apps declare (run by `marg migrate`): creates
+   * missing roles, sets each role's permissions. Returns whether anything changed.
+   */
+  async syncDefinitions(apps: Readonly<Record<string, AppPermissions>>): Promise<boolean> {
+    let changed = false;
+    await this.connection.db.transaction().execute(async (tx) => {
+      for (const [app, definition] of Object.entries(apps)) {
+        for (const [name, role] of Object.entries(definition.roles)) {
+          let row = await tx.selectFrom('roles').select(['id', 'description']).where('app', '=', app).where('name', '=', name).executeTakeFirst();
+          if (!row) {
+            await tx.insertInto('roles').values({ app, name, description: role.description }).execute();
+            row = await tx.selectFrom('roles').select(['id', 'description']).where('app', '=', app).where('name', '=', name).executeTakeFirstOrThrow();
+            changed = true;
+          } else if (row.description !== role.description) {
+            await tx.updateTable('roles').set({ description: role.description }).where('id', '=', row.id).execute();
+          }
+          const current = (await tx.selectFrom('role_permissions').select('permission').where('role_id', '=', row.id).execute()).map((r) => r.permission);
+          const wanted = [...new Set(role.permissions)];
+          const toAdd = wanted.filter((p) => !current.includes(p));
+          const toRemove = current.filter((p) => !wanted.includes(p));
+          if (toAdd.length > 0) await tx.insertInto('role_permissions').values(toAdd.map((permission) => ({ role_id: row.id, permission }))).execute();
+          if (toRemove.length > 0) await tx.deleteFrom('role_permissions').where('role_id', '=', row.id).where('permission', 'in', toRemove).execute();
+          if (toAdd.length + toRemove.length > 0) changed = true;
+        }
+      }
+    });
+    if (changed) await this.cache.increment(VERSION_KEY);
+    return changed;
+  }
+
+  async #roleId(ref: RoleRef): Promise<number> {
+    const row = await this.connection.db.selectFrom('roles').select('id').where('app', '=', ref.app).where('name', '=', ref.role).executeTakeFirst();
+    if (!row) throw new UnknownRoleError(ref);
+    return Number(row.id);
+  }
+
+  async #load(userId: number): Promise<Principal | undefined> {
+    const user = await this.connection.db.selectFrom('users').select(['id', 'email', 'name']).where('id', '=', userId).executeTakeFirst();
+    if (!user) return undefined;
+    const rows = await this.connection.db
+      .selectFrom('user_roles')
+      .innerJoin('roles', 'roles.id', 'user_roles.role_id')
+      .leftJoin('role_permissions', 'role_permissions.role_id', 'roles.id')
+      .select(['roles.app', 'roles.name', 'role_permissions.permission'])
+      .where('user_roles.user_id', '=', userId)
+      .execute();
+    const permissions = new Set<string>();
+    const roles = new Set<string>();
+    for (const row of rows) {
+      roles.add(`${row.app}:${row.name}`);
+      if (row.permission) permissions.add(row.permission);
+    }
+    return { id: Number(user.id), email: user.email, name: user.name, permissions: [...permissions].sort(), roles: [...roles].sort() };
+  }
+}
+
+export function can(principal: Principal, permission: string): boolean {
+  return principal.permissions.includes(permission);
+}
+
+function userKey(userId: number): string {
+  return `rbac:user:${userId}`;
+}
+
+function isCachedEntry(value: JsonValue | undefined): value is { version: number; principal: Principal & JsonValue } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'principal' in value && 'version' in value;
+}

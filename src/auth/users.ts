@@ -1,0 +1,86 @@
+import type { DatabaseConnection } from '../database/contract.ts';
+import { insertGetId, now } from '../database/schema.ts';
+import { hashPassword } from './passwords.ts';
+import type { RbacDatabase } from './rbac-schema.ts';
+
+export interface User {
+  readonly id: number;
+  readonly email: string;
+  readonly name: string;
+  readonly createdAt: string;
+}
+
+export class DuplicateEmailError extends Error {
+  constructor(email: string) {
+    super(`a user with email ${email} already exists`);
+  }
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** Users live in the shared RBAC database so every app can resolve the signed-in user. */
+export class Users {
+  constructor(private readonly connection: DatabaseConnection<RbacDatabase>) {}
+
+  async create(input: { email: string; name: string; password: string }): Promise<User> {
+    const email = normaliseEmail(input.email);
+    if (await this.findByEmail(email)) throw new DuplicateEmailError(email);
+    const at = now();
+    const passwordHash = await hashPassword(input.password);
+    const id = await insertGetId(
+      this.connection.db.insertInto('users').values({ email, name: input.name.trim(), password_hash: passwordHash, created_at: at, updated_at: at }),
+      this.connection.dialect,
+    );
+    return { id, email, name: input.name.trim(), createdAt: at };
+  }
+
+  async setPassword(id: number, password: string): Promise<void> {
+    await this.connection.db
+      .updateTable('users')
+      .set({ password_hash: await hashPassword(password), updated_at: now() })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async find(id: number): Promise<User | undefined> {
+    const row = await this.connection.db.selectFrom('users').select(['id', 'email', 'name', 'created_at']).where('id', '=', id).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async findByEmail(email: string): Promise<User | undefined> {
+    const row = await this.#byEmail(email);
+    return row && toUser(row);
+  }
+
+  /** The stored hash, for sign-in only. */
+  async credentials(email: string): Promise<{ user: User; passwordHash: string } | undefined> {
+    const row = await this.#byEmail(email);
+    return row && { user: toUser(row), passwordHash: row.password_hash };
+  }
+
+  /** Newest first, `limit` per page; `before` is the last id of the previous page. */
+  async list(limit: number, before?: number): Promise<User[]> {
+    let query = this.connection.db.selectFrom('users').select(['id', 'email', 'name', 'created_at']).orderBy('id', 'desc').limit(limit);
+    if (before !== undefined) query = query.where('id', '<', before);
+    return (await query.execute()).map(toUser);
+  }
+
+  async count(): Promise<number> {
+    const row = await this.connection.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  #byEmail(email: string) {
+    return this.connection.db
+      .selectFrom('users')
+      .select(['id', 'email', 'name', 'created_at', 'password_hash'])
+      .where('email', '=', normaliseEmail(email))
+      .executeTakeFirst();
+  }
+}
+
+function toUser(row: { id: number; email: string; name: string; created_at: string }): User {
+  return { id: Number(row.id), email: row.email, name: row.name, createdAt: row.created_at };
+}

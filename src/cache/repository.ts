@@ -1,0 +1,48 @@
+import type { JsonValue } from '../support/json.ts';
+import type { CacheStore } from './contract.ts';
+
+/** What apps use (Laravel's `Repository`): a store behind a key prefix, plus `remember`. */
+export class Cache {
+  constructor(readonly store: CacheStore, private readonly prefix: string) {}
+
+  key(key: string): string {
+    return `${this.prefix}:${key}`;
+  }
+
+  get(key: string): Promise<JsonValue | undefined> {
+    return this.store.get(this.key(key));
+  }
+
+  getMany(keys: readonly string[]): Promise<(JsonValue | undefined)[]> {
+    return this.store.getMany(keys.map((k) => this.key(k)));
+  }
+
+  set(key: string, value: JsonValue, ttlSeconds?: number): Promise<void> {
+    return this.store.set(this.key(key), value, ttlSeconds);
+  }
+
+  add(key: string, value: JsonValue, ttlSeconds?: number): Promise<boolean> {
+    return this.store.add(this.key(key), value, ttlSeconds);
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.store.delete(this.key(key));
+  }
+
+  increment(key: string, by = 1, ttlSeconds?: number): Promise<number> {
+    return this.store.increment(this.key(key), by, ttlSeconds);
+  }
+
+  /** Returns the cached value, or computes, stores and returns it. */
+  async remember<T extends JsonValue>(key: string, ttlSeconds: number, compute: () => Promise<T>): Promise<T> {
+    const cached = await this.get(key);
+    if (cached !== undefined) return cached as T;
+    const value = await compute();
+    await this.set(key, value, ttlSeconds);
+    return value;
+  }
+
+  flush(): Promise<void> {
+    return this.store.flush();
+  }
+}

@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { APPS } from '../../../apps/index.ts';
+import { migrateAll, statusAll } from '../../platform/migrate.ts';
+import { run, withServices } from '../context.ts';
+
+export function registerMigrate(program: Command): void {
+  program
+    .command('migrate')
+    .description("bring every database (the shared RBAC one and each app's) up to date, and sync the apps' roles")
+    .option('--status', 'list each migration and whether it has run, without changing anything')
+    .action((options: { status?: boolean }) =>
+      run(() =>
+        withServices(async (services) => {
+          if (options.status) {
+            for (const { database, migrations } of await statusAll(services, APPS)) {
+              process.stdout.write(`${database}\n`);
+              for (const m of migrations) process.stdout.write(`  ${m.executedAt ? `ran ${m.executedAt.toISOString()}` : 'pending'.padEnd(28)}  ${m.name}\n`);
+              if (migrations.length === 0) process.stdout.write('  (no migrations)\n');
+            }
+            return;
+          }
+          const report = await migrateAll(services, APPS);
+          for (const a of report.applied) process.stdout.write(`migrated ${a.database}/${a.migration}\n`);
+          if (report.applied.length === 0) process.stdout.write('Nothing to migrate.\n');
+          if (report.rolesChanged) process.stdout.write('Roles and permissions synced.\n');
+        }),
+      ),
+    );
+}

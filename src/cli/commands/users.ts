@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+import { parseRoleRef, formatRoleRef, type RoleRef } from '../../auth/permissions.ts';
+import { UnknownRoleError } from '../../auth/rbac.ts';
+import { DuplicateEmailError } from '../../auth/users.ts';
+import { userInputProblems } from '../../auth/validation.ts';
+import type { Services } from '../../platform/services.ts';
+import { UsageError, run, withServices } from '../context.ts';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerUserCommands(program: Command): void {
+  program
+    .command('user:create')
+    .description('create a user, optionally granting roles')
+    .requiredOption('--email <email>', 'sign-in email')
+    .requiredOption('--password <password>', 'at least 8 characters')
+    .option('--name <name>', 'display name (defaults to the part of the email before @)')
+    .option('--role <app:role>', 'grant a role, e.g. flow:editor (repeatable)', collect, [] as string[])
+    .action((options: { email: string; password: string; name?: string; role: string[] }) =>
+      run(() =>
+        withServices(async (services) => {
+          const name = options.name ?? options.email.split('@')[0] ?? options.email;
+          const problems = userInputProblems({ email: options.email, name, password: options.password });
+          if (Object.keys(problems).length > 0) throw new UsageError(Object.entries(problems).map(([f, p]) => `--${f} ${p}`).join('; '));
+          const roles = options.role.map(parseRole);
+          await assertRolesExist(services, roles);
+          const user = await services.users.create({ email: options.email, name, password: options.password }).catch(rethrowDuplicate);
+          for (const ref of roles) await services.rbac.grant(user.id, ref);
+          await services.audit.record('user.created', { subject: user.email, details: { via: 'cli', roles: roles.map(formatRoleRef) } });
+          process.stdout.write(`Created user #${user.id} ${user.email}${roles.length ? ` with ${roles.map(formatRoleRef).join(', ')}` : ''}\n`);
+        }),
+      ),
+    );
+
+  program
+    .command('user:password')
+    .description("set a user's password")
+    .requiredOption('--email <email>', 'the user')
+    .requiredOption('--password <password>', 'at least 8 characters')
+    .action((options: { email: string; password: string }) =>
+      run(() =>
+        withServices(async (services) => {
+          const problem = userInputProblems({ password: options.password }).password;
+          if (problem) throw new UsageError(`--password ${problem}`);
+          const user = await findUser(services, options.email);
+          await services.users.setPassword(user.id, options.password);
+          process.stdout.write(`Password changed for ${user.email}\n`);
+        }),
+      ),
+    );
+
+  for (const [command, verb] of [
+    ['role:grant', 'grant'],
+    ['role:revoke', 'revoke'],
+  ] as const) {
+    program
+      .command(command)
+      .description(`${verb} a role (app:role, e.g. flow:editor); takes effect on the user's next request`)
+      .requiredOption('--email <email>', 'the user')
+      .requiredOption('--role <app:role>', 'e.g. flow:editor (repeatable)', collect, [] as string[])
+      .action((options: { email: string; role: string[] }) =>
+        run(() =>
+          withServices(async (services) => {
+            const user = await findUser(services, options.email);
+            const roles = options.role.map(parseRole);
+            await assertRolesExist(services, roles);
+            for (const ref of roles) {
+              const changed = verb === 'grant' ? await services.rbac.grant(user.id, ref) : await services.rbac.revoke(user.id, ref);
+              await services.audit.record(verb === 'grant' ? 'rbac.granted' : 'rbac.revoked', { subject: user.email, details: { role: formatRoleRef(ref), via: 'cli' } });
+              const done = verb === 'grant' ? (changed ? 'Granted' : 'Already had') : changed ? 'Revoked' : 'Did not have';
+              process.stdout.write(`${done} ${formatRoleRef(ref)} ${verb === 'grant' ? 'to' : 'from'} ${user.email}\n`);
+            }
+          }),
+        ),
+      );
+  }
+}
+
+function parseRole(text: string): RoleRef {
+  const ref = parseRoleRef(text);
+  if (!ref) throw new UsageError(`--role "${text}" is not app:role, with role one of viewer, editor, admin (e.g. flow:editor)`);
+  return ref;
+}
+
+async function assertRolesExist(services: Services, roles: RoleRef[]): Promise<void> {
+  const known = new Set((await services.rbac.roles()).map((r) => `${r.app}:${r.name}`));
+  if (known.size === 0) throw new UsageError('no roles exist yet: run `marg migrate` first');
+  for (const ref of roles) {
+    if (!known.has(formatRoleRef(ref))) throw new UsageError(`unknown role ${formatRoleRef(ref)}; known: ${[...known].join(', ')}`);
+  }
+}
+
+async function findUser(services: Services, email: string) {
+  const user = await services.users.findByEmail(email);
+  if (!user) throw new UsageError(`no user with email ${email}`);
+  return user;
+}
+
+function rethrowDuplicate(error: unknown): never {
+  if (error instanceof DuplicateEmailError || error instanceof UnknownRoleError) throw new UsageError(error.message);
+  throw error;
+}

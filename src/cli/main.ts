@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { registerHealth } from './commands/health.ts';
+import { registerKeyGenerate } from './commands/key-generate.ts';
+import { registerMigrate } from './commands/migrate.ts';
+import { registerServe } from './commands/serve.ts';
+import { registerStart } from './commands/start.ts';
+import { registerUserCommands } from './commands/users.ts';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('marg')
+    .description('Marg: accounts, flow and links on one platform, from one laptop to a cluster.\nConfiguration comes from the environment, .env.shared and .env (see README).')
+    .showHelpAfterError()
+    .exitOverride((error) => {
+      // commander's own usage errors exit 2, like our UsageError.
+      process.exit(error.exitCode === 0 ? 0 : 2);
+    });
+  for (const register of [registerStart, registerServe, registerMigrate, registerKeyGenerate, registerUserCommands, registerHealth]) register(program);
+  await program.parseAsync(argv);
+}

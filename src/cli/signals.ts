@@ -1,0 +1,23 @@
+/**
+ * Calls `stop` once on the first SIGINT/SIGTERM; a second signal exits at once
+ * (Ctrl-C twice when a shutdown hangs).
+ */
+export function onShutdownSignal(stop: (signal: NodeJS.Signals) => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`marg: ${signal} again, exiting now\n`);
+      process.exit(130);
+    }
+    stopping = true;
+    stop(signal).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`marg: shutdown failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}

@@ -1,0 +1,103 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { can, type Principal } from '../auth/rbac.ts';
+import { SignIn } from '../auth/signin.ts';
+import type { AppModule } from '../platform/app-module.ts';
+import type { Services } from '../platform/services.ts';
+import { forbidden, unauthenticated } from './errors.ts';
+import { appUrl } from './hosts.ts';
+import type { SafeHtml } from './html.ts';
+import { layout } from './layout.ts';
+import { type Session, type SessionManager } from './session.ts';
+import { startSession } from './session-plugin.ts';
+
+/**
+ * What an app's routes get from the platform: services, the signed-in user and
+ * permission checks, cross-host URLs, and the shared page shell.
+ */
+export class AppContext {
+  readonly #principals = new WeakMap<FastifyRequest, Promise<Principal | undefined>>();
+  /** One instance per server, so the sign-in API and form share lockout counters. */
+  readonly signIn: SignIn;
+
+  constructor(
+    readonly services: Services,
+    readonly apps: readonly Pick<AppModule, 'name' | 'title'>[],
+    private readonly sessions: SessionManager,
+  ) {
+    this.signIn = new SignIn(services);
+  }
+
+  get domain(): string {
+    return this.services.config.domain;
+  }
+
+  /** The signed-in user with their permissions (once per request), or undefined. */
+  user(request: FastifyRequest): Promise<Principal | undefined> {
+    let principal = this.#principals.get(request);
+    if (!principal) {
+      principal = this.#resolve(request);
+      this.#principals.set(request, principal);
+    }
+    return principal;
+  }
+
+  async requireUser(request: FastifyRequest): Promise<Principal> {
+    const principal = await this.user(request);
+    if (!principal) throw unauthenticated();
+    return principal;
+  }
+
+  /** 401 when signed out; 403 (and an audit entry) when the permission is missing. */
+  async requirePermission(request: FastifyRequest, permission: string): Promise<Principal> {
+    const principal = await this.requireUser(request);
+    if (!can(principal, permission)) {
+      await this.services.audit.record('rbac.denied', {
+        actorId: principal.id,
+        subject: permission,
+        ip: request.ip,
+        details: { method: request.method, path: request.originalUrl },
+      });
+      throw forbidden(permission);
+    }
+    return principal;
+  }
+
+  session(request: FastifyRequest): Session {
+    return startSession(request, this.sessions);
+  }
+
+  url(request: FastifyRequest, app: string, path = '/'): string {
+    return appUrl(request, this.domain, app, path);
+  }
+
+  signInUrl(request: FastifyRequest, next?: string): string {
+    const target = next ?? `${request.protocol}://${request.headers.host ?? ''}${request.originalUrl}`;
+    return this.url(request, 'accounts', `/signin?next=${encodeURIComponent(target)}`);
+  }
+
+  /** Renders a page inside the shared shell (starting a session so its forms carry a CSRF token). */
+  async page(request: FastifyRequest, reply: FastifyReply, input: { title: string; body: SafeHtml; status?: number }): Promise<FastifyReply> {
+    const user = await this.user(request);
+    const session = this.session(request);
+    const app = request.routeOptions.url?.split('/')[1];
+    const markup = layout({
+      title: input.title,
+      body: input.body,
+      app,
+      apps: this.apps.map((a) => ({ name: a.name, title: a.title, url: this.url(request, a.name) })),
+      user,
+      csrfToken: session.csrfToken,
+      signInUrl: this.signInUrl(request),
+    });
+    return reply.code(input.status ?? 200).type('text/html; charset=utf-8').send(markup.value);
+  }
+
+  async #resolve(request: FastifyRequest): Promise<Principal | undefined> {
+    const userId = request.session?.userId;
+    if (userId === undefined) return undefined;
+    const principal = await this.services.rbac.principal(userId);
+    // The user was deleted: the session no longer stands for anyone.
+    if (!principal) request.session?.destroy();
+    return principal;
+  }
+}

@@ -1,0 +1,48 @@
+import type { FastifyRequest } from 'fastify';
+
+/**
+ * Maps a Host header to an app: `flow.marg.localhost:8080` → `flow` when `flow` is a
+ * known app and the rest is MARG_DOMAIN. Anything else is an unknown host.
+ */
+export function appFromHost(host: string | undefined, domain: string, apps: ReadonlySet<string>): string | undefined {
+  if (!host) return undefined;
+  const name = hostName(host).toLowerCase();
+  const suffix = `.${domain}`;
+  if (!name.endsWith(suffix)) return undefined;
+  const label = name.slice(0, -suffix.length);
+  return apps.has(label) ? label : undefined;
+}
+
+/** The host without its port (handles `[::1]:8080`). */
+export function hostName(host: string): string {
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+  const colon = host.lastIndexOf(':');
+  return colon === -1 ? host : host.slice(0, colon);
+}
+
+function hostPort(host: string | undefined): string {
+  if (!host) return '';
+  const rest = host.slice(hostName(host).length);
+  return rest.startsWith(':') ? rest : '';
+}
+
+/** An absolute URL on another app's host, keeping the scheme and port this request came in on. */
+export function appUrl(request: FastifyRequest, domain: string, app: string, path = '/'): string {
+  return `${request.protocol}://${app}.${domain}${hostPort(request.headers.host)}${path}`;
+}
+
+/**
+ * A safe place to send the browser after sign-in: a path on this host, or a URL on one of
+ * the app hosts. Anything else (another site, `//evil`, `javascript:`) is refused.
+ */
+export function safeRedirectTarget(target: string | undefined, domain: string, apps: ReadonlySet<string>): string | undefined {
+  if (!target) return undefined;
+  if (target.startsWith('/') && !target.startsWith('//') && !target.startsWith('/\\')) return target;
+  try {
+    const url = new URL(target);
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && !url.username && appFromHost(url.host, domain, apps)) return url.toString();
+  } catch {
+    // not a URL
+  }
+  return undefined;
+}

@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { decodeAppKey } from '../config/app-key.ts';
+import { healthRoutes } from '../observability/health.ts';
+import type { AppModule, MargFastify } from '../platform/app-module.ts';
+import type { Lifecycle } from '../platform/lifecycle.ts';
+import type { Services } from '../platform/services.ts';
+import { Encrypter } from '../support/encrypter.ts';
+import { AppContext } from './app-context.ts';
+import { assetRoutes } from './assets.ts';
+import { verifyCsrf } from './csrf.ts';
+import { HttpError } from './errors.ts';
+import { appFromHost } from './hosts.ts';
+import { html } from './html.ts';
+import { errorPage } from './layout.ts';
+import { SessionManager } from './session.ts';
+import { sessionPlugin } from './session-plugin.ts';
+import { sessionRoutes } from './session-routes.ts';
+import { validatorCompiler } from './validation.ts';
+
+const UNKNOWN_HOST_PREFIX = '/_unknown-host';
+// Served the same on every host, before host routing.
+const SHARED_PATHS = /^\/(health(\/|$|\?)|assets\/)/;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Builds the web role: every app on its own host name, sessions shared across them. */
+export async function buildServer(services: Services, apps: readonly AppModule[], lifecycle: Lifecycle): Promise<MargFastify> {
+  const { config } = services;
+  if (!config.appKey) throw new Error('APP_KEY is not set: run `marg key:generate` (or `npm start`, which writes one to .env)');
+  const appNames = new Set(apps.map((a) => a.name));
+
+  const server = Fastify({
+    loggerInstance: services.logger,
+    bodyLimit: config.http.bodyLimit,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // Host-based routing: `flow.<domain>/x` is routed as `/flow/x`; each app is a plugin under its prefix.
+    rewriteUrl: (req) => {
+      const url = req.url ?? '/';
+      if (SHARED_PATHS.test(url)) return url;
+      const app = appFromHost(req.headers.host, config.domain, appNames);
+      return `${app ? `/${app}` : UNKNOWN_HOST_PREFIX}${url}`;
+    },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as MargFastify;
+
+  server.setValidatorCompiler(validatorCompiler);
+  server.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  const sessions = new SessionManager(
+    services.sessions,
+    config.session.encrypt ? new Encrypter(decodeAppKey(config.appKey), 'session') : undefined,
+    config.session.lifetimeSeconds,
+  );
+  const ctx = new AppContext(services, apps, sessions);
+  // Set before any plugin registers: each plugin context keeps the handlers it was registered under.
+  server.setNotFoundHandler(async (request, reply) => {
+    if (request.url.startsWith(UNKNOWN_HOST_PREFIX)) return unknownHost(request, reply, ctx);
+    return sendError(request, reply, new HttpError(404, 'not_found', `Nothing at ${request.method} ${request.originalUrl}.`), ctx);
+  });
+  server.setErrorHandler(async (error: FastifyError, request, reply) => sendError(request, reply, toHttpError(error, request), ctx));
+
+  await server.register(cookie);
+  await server.register(formbody);
+  await server.register(helmet, {
+    hsts: false,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        styleSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        frameAncestors: ["'self'"],
+        // Sign-in posts to the accounts host and redirects back to the app the user came from.
+        formAction: ["'self'", `*.${config.domain}:*`],
+      },
+    },
+  });
+  server.addHook('onSend', async (request, reply) => {
+    if (request.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+  });
+
+  await server.register(sessionPlugin, { manager: sessions, config: config.session });
+  server.addHook('preHandler', verifyCsrf);
+
+  await server.register(healthRoutes, { services, lifecycle });
+  await server.register(assetRoutes);
+  for (const app of apps) {
+    await server.register(
+      async (scoped: MargFastify) => {
+        await scoped.register(sessionRoutes, { ctx });
+        await app.routes(scoped, ctx);
+      },
+      { prefix: `/${app.name}` },
+    );
+  }
+
+  return server;
+}
+
+/** Every failure becomes a 4xx with a code; anything unexpected is a logged 500. */
+function toHttpError(error: FastifyError, request: FastifyRequest): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error.validation) {
+    const fields: Record<string, string> = {};
+    for (const issue of error.validation) {
+      const params = issue.params as { missingProperty?: string; additionalProperty?: string };
+      const field = params.missingProperty ?? params.additionalProperty ?? issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
+      const message = params.additionalProperty ? 'is not an allowed field' : (issue.message ?? 'is invalid');
+      fields[field || error.validationContext || 'body'] ??= message;
+    }
+    return new HttpError(400, 'validation_failed', `Invalid ${error.validationContext ?? 'request'}.`, fields);
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) return new HttpError(status, clientErrorCode(error), error.message);
+  request.log.error({ err: error }, 'unhandled error');
+  return new HttpError(500, 'internal_error', 'Something went wrong on our side. It has been logged.');
+}
+
+function clientErrorCode(error: FastifyError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'invalid_json';
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'payload_too_large';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return 'unsupported_media_type';
+    default:
+      return error.statusCode === 400 && error instanceof SyntaxError ? 'invalid_json' : 'bad_request';
+  }
+}
+
+/** JSON for API paths and JSON clients; an HTML page (or a sign-in redirect) for browsers. */
+async function sendError(request: FastifyRequest, reply: FastifyReply, error: HttpError, ctx: AppContext): Promise<FastifyReply> {
+  if (error.headers) reply.headers(error.headers);
+  if (wantsJson(request)) {
+    const body = { error: { code: error.code, message: error.message, ...(error.fields ? { fields: error.fields } : {}) } };
+    return reply.code(error.statusCode).type('application/json; charset=utf-8').send(body);
+  }
+  if (error.statusCode === 401 && request.method === 'GET') return reply.redirect(ctx.signInUrl(request), 302);
+  const title = error.statusCode === 404 ? 'Not found' : error.statusCode === 403 ? 'Forbidden' : error.statusCode >= 500 ? 'Server error' : 'Request refused';
+  return reply.code(error.statusCode).type('text/html; charset=utf-8').send(errorPage(error.statusCode, title, error.message).value);
+}
+
+function wantsJson(request: FastifyRequest): boolean {
+  if (/^\/[a-z-]+\/api(\/|$)/.test(request.url) || request.url.startsWith('/health')) return true;
+  const accept = request.headers.accept ?? '';
+  return accept.includes('application/json') && !accept.includes('text/html');
+}
+
+async function unknownHost(request: FastifyRequest, reply: FastifyReply, ctx: AppContext): Promise<FastifyReply> {
+  const port = (request.headers.host ?? '').match(/:\d+$/)?.[0] ?? '';
+  const urls = ctx.apps.map((a) => `${request.protocol}://${a.name}.${ctx.domain}${port}/`);
+  const message = `This server answers on the app hosts: ${urls.join(', ')}.`;
+  if (wantsJson(request)) return reply.code(404).send({ error: { code: 'unknown_host', message } });
+  const links = html`<ul>${urls.map((u) => html`<li><a href="${u}">${u}</a></li>`)}</ul>`;
+  return reply.code(404).type('text/html; charset=utf-8').send(errorPage(404, 'Unknown host', 'This server answers on the app hosts:', links).value);
+}

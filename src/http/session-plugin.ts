@@ -1,0 +1,57 @@
+import '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../config/config.ts';
+import { Session, type SessionManager } from './session.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The visitor's session when the request carried a live one (or one was started). */
+    session: Session | null;
+  }
+}
+
+/** The cookie holding the CSRF token for scripts to echo back (Laravel's and Angular's convention). */
+export const XSRF_COOKIE = 'XSRF-TOKEN';
+
+/**
+ * Loads the session named by the cookie before routing and saves it after the handler,
+ * setting or clearing the cookie on the shared parent domain.
+ */
+export const sessionPlugin = fp<{ manager: SessionManager; config: Config['session'] }>(async (app, { manager, config }) => {
+  app.decorateRequest('session', null);
+
+  app.addHook('onRequest', async (request) => {
+    const id = request.cookies[config.cookie];
+    if (id) request.session = (await manager.load(id)) ?? null;
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    const session = request.session;
+    if (!session) {
+      if (request.cookies[config.cookie]) clearCookies(reply, config);
+      return;
+    }
+    const action = await manager.commit(session);
+    if (action === 'clear') clearCookies(reply, config);
+    if (action === 'set') {
+      const base = cookieOptions(request, config, manager.lifetimeSeconds);
+      reply.setCookie(config.cookie, session.id, { ...base, httpOnly: true });
+      reply.setCookie(XSRF_COOKIE, session.csrfToken, { ...base, httpOnly: false });
+    }
+  });
+});
+
+/** The request's session, started now if it has none. */
+export function startSession(request: FastifyRequest, manager: SessionManager): Session {
+  request.session ??= manager.create();
+  return request.session;
+}
+
+function cookieOptions(request: FastifyRequest, config: Config['session'], maxAge: number) {
+  return { domain: config.domain, path: '/', sameSite: 'lax' as const, secure: request.protocol === 'https', maxAge };
+}
+
+function clearCookies(reply: FastifyReply, config: Config['session']): void {
+  for (const name of [config.cookie, XSRF_COOKIE]) reply.clearCookie(name, { domain: config.domain, path: '/' });
+}

@@ -1,0 +1,62 @@
+import { hostname } from 'node:os';
+import type { MargFastify } from '../platform/app-module.ts';
+import type { Lifecycle } from '../platform/lifecycle.ts';
+import type { Services } from '../platform/services.ts';
+
+type CheckState = 'healthy' | 'unhealthy';
+const CHECK_TIMEOUT_MS = 2_000;
+
+/** `/health` (dependencies), `/health/live` (process up), `/health/ready` (take traffic): on every host. */
+export async function healthRoutes(app: MargFastify, opts: { services: Services; lifecycle: Lifecycle }): Promise<void> {
+  const { services, lifecycle } = opts;
+
+  app.get('/health/live', async () => ({ status: 'alive' }));
+
+  app.get('/health/ready', async (_request, reply) => {
+    if (lifecycle.ready) return { status: 'ready' };
+    return reply.code(503).send({ status: lifecycle.draining ? 'draining' : 'starting' });
+  });
+
+  app.get('/health', async (_request, reply) => {
+    const [databases, cache, session] = await Promise.all([
+      services.databases.ping(),
+      check(() => services.cache.store.ping()),
+      check(() => services.sessions.ping()),
+    ]);
+    const databaseStates = Object.fromEntries(Object.entries(databases).map(([name, error]) => [name, error === null ? 'healthy' : 'unhealthy']));
+    const database: CheckState = Object.values(databaseStates).every((s) => s === 'healthy') ? 'healthy' : 'unhealthy';
+    const healthy = database === 'healthy' && cache === 'healthy' && session === 'healthy';
+    const body = {
+      status: healthy ? 'healthy' : 'unhealthy',
+      database,
+      // No Redis driver is configured while every port runs embedded.
+      redis: 'not_configured',
+      cache,
+      session,
+      databases: databaseStates,
+      drivers: {
+        database: services.config.databases.rbac.connection,
+        cache: services.cache.store.driver,
+        session: services.sessions.driver,
+        lock: services.locks.store.driver,
+        rateLimit: services.rateLimits.driver,
+      },
+      node: hostname(),
+      pid: process.pid,
+      uptimeSeconds: Math.round(process.uptime()),
+    };
+    return reply.code(healthy ? 200 : 503).send(body);
+  });
+}
+
+async function check(probe: () => Promise<void>): Promise<CheckState> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([probe(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS)))]);
+    return 'healthy';
+  } catch {
+    return 'unhealthy';
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,32 @@
+import pino, { type Logger } from 'pino';
+import type { Config } from '../config/config.ts';
+
+export type { Logger };
+
+/** Paths never written to a log line: credentials, session ids, cookies, keys. */
+export const REDACTED_PATHS = [
+  'password',
+  '*.password',
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'req.headers["x-csrf-token"]',
+  'req.headers["x-xsrf-token"]',
+  'res.headers["set-cookie"]',
+  'headers.cookie',
+  'appKey',
+  '*.appKey',
+];
+
+export interface LoggerOptions {
+  /** Human-readable lines (pino-pretty, in a worker thread) for a developer's terminal. */
+  readonly pretty?: boolean;
+  readonly destination?: pino.DestinationStream;
+}
+
+export function createLogger(config: Pick<Config, 'logLevel'>, options: LoggerOptions = {}): Logger {
+  const base = { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
+  if (options.pretty) {
+    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } } });
+  }
+  return pino(base, options.destination);
+}

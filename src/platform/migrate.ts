@@ -1,0 +1,36 @@
+import type { DatabaseName } from '../config/config.ts';
+import type { MigrationSet } from '../database/contract.ts';
+import { migrateToLatest, migrationStatus, type MigrationStatus } from '../database/migrator.ts';
+import { rbacMigrations } from '../auth/rbac-schema.ts';
+import type { AppModule } from './app-module.ts';
+import type { Services } from './services.ts';
+
+/** Which migrations belong to which database: the shared RBAC one, then each app's. */
+export function migrationPlan(apps: readonly AppModule[]): { database: DatabaseName; migrations: MigrationSet }[] {
+  return [{ database: 'rbac', migrations: rbacMigrations }, ...apps.map((a) => ({ database: a.database, migrations: a.migrations }))];
+}
+
+export interface MigrateReport {
+  readonly applied: { database: DatabaseName; migration: string }[];
+  readonly rolesChanged: boolean;
+}
+
+/** Brings every database up to date, then makes the stored roles match the apps' declarations. */
+export async function migrateAll(services: Services, apps: readonly AppModule[]): Promise<MigrateReport> {
+  const applied: MigrateReport['applied'] = [];
+  for (const { database, migrations } of migrationPlan(apps)) {
+    const outcome = await migrateToLatest(services.databases.get(database), migrations);
+    applied.push(...outcome.applied.map((migration) => ({ database, migration })));
+    if (outcome.error) throw new Error(`migrating database "${database}" failed: ${outcome.error.message}`, { cause: outcome.error });
+  }
+  const rolesChanged = await services.rbac.syncDefinitions(Object.fromEntries(apps.map((a) => [a.name, a.permissions])));
+  return { applied, rolesChanged };
+}
+
+export async function statusAll(services: Services, apps: readonly AppModule[]): Promise<{ database: DatabaseName; migrations: MigrationStatus[] }[]> {
+  const out = [];
+  for (const { database, migrations } of migrationPlan(apps)) {
+    out.push({ database, migrations: await migrationStatus(services.databases.get(database), migrations) });
+  }
+  return out;
+}

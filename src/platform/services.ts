@@ -1,0 +1,58 @@
+import type { Config } from '../config/config.ts';
+import { AuditLog, type AuditDatabase } from '../auth/audit.ts';
+import { Rbac } from '../auth/rbac.ts';
+import type { RbacDatabase } from '../auth/rbac-schema.ts';
+import { Users } from '../auth/users.ts';
+import { createCacheStore } from '../cache/manager.ts';
+import { Cache } from '../cache/repository.ts';
+import { DatabaseManager } from '../database/manager.ts';
+import { createLockStore } from '../lock/manager.ts';
+import { Locks } from '../lock/locks.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { RateLimitStore } from '../ratelimit/contract.ts';
+import { createRateLimitStore } from '../ratelimit/manager.ts';
+import type { SessionStore } from '../session/contract.ts';
+import { createSessionStore } from '../session/manager.ts';
+import { EmbeddedFiles } from './embedded-files.ts';
+
+/** Everything a role needs, built once from config: the drivers behind every port. */
+export interface Services {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly databases: DatabaseManager;
+  readonly cache: Cache;
+  readonly sessions: SessionStore;
+  readonly locks: Locks;
+  readonly rateLimits: RateLimitStore;
+  readonly users: Users;
+  readonly rbac: Rbac;
+  readonly audit: AuditLog;
+  close(): Promise<void>;
+}
+
+export function createServices(config: Config, logger: Logger): Services {
+  const files = new EmbeddedFiles(config.storagePath);
+  const databases = new DatabaseManager(config);
+  const cache = new Cache(createCacheStore(config, files), config.cache.prefix);
+  const sessions = createSessionStore(config, files);
+  const locks = new Locks(createLockStore(config, files));
+  const rateLimits = createRateLimitStore(config, files);
+  const rbacDb = databases.get<RbacDatabase>('rbac');
+  return {
+    config,
+    logger,
+    databases,
+    cache,
+    sessions,
+    locks,
+    rateLimits,
+    users: new Users(rbacDb),
+    rbac: new Rbac(rbacDb, cache, config.rbacCacheTtl),
+    audit: new AuditLog(databases.get<AuditDatabase>('accounts')),
+    async close() {
+      await Promise.allSettled([sessions.close(), cache.store.close(), locks.store.close(), rateLimits.close()]);
+      await databases.close();
+      files.close();
+    },
+  };
+}

@@ -1,0 +1,30 @@
+export interface RateLimitRule {
+  /** Hits allowed per window. */
+  readonly points: number;
+  readonly windowSeconds: number;
+  /** Once over the limit, stay blocked this long (a lockout); defaults to the rest of the window. */
+  readonly blockSeconds?: number;
+}
+
+export interface RateLimitResult {
+  readonly allowed: boolean;
+  readonly remaining: number;
+  /** Seconds until the next hit would be allowed (0 when allowed now). */
+  readonly retryAfterSeconds: number;
+}
+
+/** One named limit (e.g. "signin by email") over a shared counter store. */
+export interface RateLimiter {
+  /** Counts a hit against `key`. */
+  hit(key: string, points?: number): Promise<RateLimitResult>;
+  /** The state of `key` without counting. */
+  peek(key: string): Promise<RateLimitResult>;
+  reset(key: string): Promise<void>;
+}
+
+/** A counter store that makes limiters: memory, SQLite or Redis. */
+export interface RateLimitStore {
+  readonly driver: string;
+  limiter(name: string, rule: RateLimitRule): RateLimiter;
+  close(): Promise<void>;
+}

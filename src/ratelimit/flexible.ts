@@ -1,0 +1,44 @@
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiter, RateLimitResult, RateLimitRule } from './contract.ts';
+
+/** Adapts a rate-limiter-flexible limiter (any backend) to Marg's RateLimiter. */
+export class FlexibleRateLimiter implements RateLimiter {
+  constructor(private readonly inner: RateLimiterAbstract, private readonly rule: RateLimitRule) {}
+
+  async hit(key: string, points = 1): Promise<RateLimitResult> {
+    try {
+      return this.#result(await this.inner.consume(key, points), true);
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) return this.#result(rejection, false);
+      throw rejection;
+    }
+  }
+
+  async peek(key: string): Promise<RateLimitResult> {
+    const res = await this.inner.get(key);
+    if (!res) return { allowed: true, remaining: this.rule.points, retryAfterSeconds: 0 };
+    return this.#result(res, res.consumedPoints < this.rule.points);
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.inner.delete(key);
+  }
+
+  #result(res: RateLimiterRes, allowed: boolean): RateLimitResult {
+    return {
+      allowed,
+      remaining: Math.max(0, res.remainingPoints),
+      retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+    };
+  }
+}
+
+/** The options every backend shares. */
+export function flexibleOptions(prefix: string, name: string, rule: RateLimitRule) {
+  return {
+    keyPrefix: `${prefix}_${name}`.replace(/[^A-Za-z0-9_]/g, '_'),
+    points: rule.points,
+    duration: rule.windowSeconds,
+    blockDuration: rule.blockSeconds ?? 0,
+  };
+}

@@ -1,0 +1,43 @@
+import type { SessionStore } from './contract.ts';
+
+/** Sessions in a Map: for tests and single-process runs; lost on restart. */
+export class MemorySessionStore implements SessionStore {
+  readonly driver = 'memory';
+  readonly #records = new Map<string, { payload: string; expiresAt: number }>();
+
+  async read(id: string): Promise<string | undefined> {
+    const record = this.#records.get(id);
+    if (!record) return undefined;
+    if (record.expiresAt <= Date.now()) {
+      this.#records.delete(id);
+      return undefined;
+    }
+    return record.payload;
+  }
+
+  async write(id: string, payload: string, ttlSeconds: number): Promise<void> {
+    this.#records.set(id, { payload, expiresAt: Date.now() + ttlSeconds * 1000 });
+  }
+
+  async destroy(id: string): Promise<void> {
+    this.#records.delete(id);
+  }
+
+  async prune(): Promise<number> {
+    const now = Date.now();
+    let removed = 0;
+    for (const [id, record] of this.#records) {
+      if (record.expiresAt <= now) {
+        this.#records.delete(id);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.#records.clear();
+  }
+}

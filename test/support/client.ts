@@ -1,0 +1,104 @@
+import { request as httpRequest } from 'node:http';
+import { CookieJar } from 'tough-cookie';
+
+export interface TestResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly text: string;
+  /** The body parsed as JSON (throws when it is not JSON); tests narrow it by asserting. */
+  json<T = any>(): T;
+}
+
+export interface RequestOptions {
+  readonly json?: unknown;
+  readonly form?: Record<string, string>;
+  readonly body?: string | Buffer;
+  readonly headers?: Record<string, string>;
+  /** Send the XSRF-TOKEN cookie back as X-CSRF-Token (what a browser script would do). Default true. */
+  readonly csrf?: boolean;
+}
+
+/**
+ * One browser against the test server: requests go to 127.0.0.1 on the server's port with
+ * the app's Host header (`flow.marg.localhost:PORT`), and cookies live in one jar that
+ * applies real domain rules, so a cookie set by one app host is sent to the others.
+ */
+export class HostClient {
+  readonly jar = new CookieJar();
+
+  constructor(readonly port: number, readonly domain: string) {}
+
+  url(app: string, path: string): string {
+    return `http://${app}.${this.domain}:${this.port}${path}`;
+  }
+
+  get(app: string, path: string, options: RequestOptions = {}) {
+    return this.request('GET', app, path, options);
+  }
+  post(app: string, path: string, options: RequestOptions = {}) {
+    return this.request('POST', app, path, options);
+  }
+  patch(app: string, path: string, options: RequestOptions = {}) {
+    return this.request('PATCH', app, path, options);
+  }
+  delete(app: string, path: string, options: RequestOptions = {}) {
+    return this.request('DELETE', app, path, options);
+  }
+
+  async signIn(app: string, email: string, password: string): Promise<TestResponse> {
+    const response = await this.post(app, '/api/session', { json: { email, password } });
+    if (response.status !== 200) throw new Error(`sign-in failed: ${response.status} ${response.text}`);
+    return response;
+  }
+
+  cookie(name: string): string | undefined {
+    return this.jar.getCookiesSync(this.url('accounts', '/')).find((c) => c.key === name)?.value;
+  }
+
+  /** Sends any Host header (an unknown host, say) instead of an app's. */
+  async request(method: string, app: string, path: string, options: RequestOptions = {}, hostOverride?: string): Promise<TestResponse> {
+    const url = this.url(app, path);
+    const headers: Record<string, string> = { ...options.headers };
+    const cookies = await this.jar.getCookieString(url);
+    if (cookies) headers.cookie = cookies;
+    if (options.csrf !== false && method !== 'GET') {
+      const token = this.cookie('XSRF-TOKEN');
+      if (token && !headers['x-csrf-token']) headers['x-csrf-token'] = token;
+    }
+    let body: string | Buffer | undefined = options.body;
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json);
+      headers['content-type'] ??= 'application/json';
+    } else if (options.form) {
+      body = new URLSearchParams(options.form).toString();
+      headers['content-type'] ??= 'application/x-www-form-urlencoded';
+    }
+    headers.host = hostOverride ?? `${app}.${this.domain}:${this.port}`;
+    const response = await send(this.port, method, path, headers, body);
+    const setCookie = response.headers['set-cookie'];
+    for (const line of Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []) await this.jar.setCookie(line, url);
+    return response;
+  }
+}
+
+function send(port: number, method: string, path: string, headers: Record<string, string>, body: string | Buffer | undefined): Promise<TestResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, timeout: 30_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text,
+          json: () => JSON.parse(text),
+        });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
