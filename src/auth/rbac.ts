@@ -75,6 +75,33 @@ export class Rbac {
     await this.cache.delete(userKey(userId));
   }
 
+  /** Each user's role references (`flow:editor`), sorted, in one query for a whole page of users. */
+  async rolesOfUsers(userIds: readonly number[]): Promise<Map<number, string[]>> {
+    const roles = new Map<number, string[]>(userIds.map((id) => [id, []]));
+    if (userIds.length === 0) return roles;
+    const rows = await this.connection.db
+      .selectFrom('user_roles')
+      .innerJoin('roles', 'roles.id', 'user_roles.role_id')
+      .select(['user_roles.user_id', 'roles.app', 'roles.name'])
+      .where('user_roles.user_id', 'in', [...userIds])
+      .execute();
+    for (const row of rows) roles.get(Number(row.user_id))?.push(`${row.app}:${row.name}`);
+    for (const list of roles.values()) list.sort();
+    return roles;
+  }
+
+  /** How many users hold a role (e.g. to refuse removing the last `accounts:admin`). */
+  async holderCount(ref: RoleRef): Promise<number> {
+    const row = await this.connection.db
+      .selectFrom('user_roles')
+      .innerJoin('roles', 'roles.id', 'user_roles.role_id')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('roles.app', '=', ref.app)
+      .where('roles.name', '=', ref.role)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   /** Every role there is, with its permissions, grouped by app. */
   async roles(): Promise<{ app: string; name: string; description: string; permissions: string[] }[]> {
     const rows = await this.connection.db

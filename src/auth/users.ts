@@ -1,4 +1,5 @@
 import type { DatabaseConnection } from '../database/contract.ts';
+import { isUniqueViolation } from '../database/errors.ts';
 import { insertGetId, now } from '../database/schema.ts';
 import { hashPassword } from './passwords.ts';
 import type { RbacDatabase } from './rbac-schema.ts';
@@ -29,10 +30,13 @@ export class Users {
     if (await this.findByEmail(email)) throw new DuplicateEmailError(email);
     const at = now();
     const passwordHash = await hashPassword(input.password);
+    // The check above gives the common case a clear error; the unique index settles a race.
     const id = await insertGetId(
       this.connection.db.insertInto('users').values({ email, name: input.name.trim(), password_hash: passwordHash, created_at: at, updated_at: at }),
       this.connection.dialect,
-    );
+    ).catch((error: unknown) => {
+      throw isUniqueViolation(error) ? new DuplicateEmailError(email) : error;
+    });
     return { id, email, name: input.name.trim(), createdAt: at };
   }
 

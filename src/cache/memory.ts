@@ -34,7 +34,10 @@ export class MemoryCacheStore implements CacheStore {
   }
 
   async delete(key: string): Promise<boolean> {
-    return this.#lru.delete(key);
+    // The LRU reports deleting an expired (stale) entry as a deletion; to callers it was already gone.
+    const live = this.#lru.has(key);
+    this.#lru.delete(key);
+    return live;
   }
 
   async increment(key: string, by = 1, ttlSeconds?: number): Promise<number> {

@@ -84,12 +84,21 @@ export function buildConfig(cwd: string, raw: RawEnv): Config {
   };
 }
 
+const PLAIN_NUMBER: Readonly<Record<string, RegExp>> = { integer: /^-?\d+$/, number: /^-?\d+(\.\d+)?$/ };
+
 /** Validates the variables Marg knows; every problem names its variable. */
 function parseEnv(raw: RawEnv): Env {
   const known = Object.keys(EnvSchema.properties);
   // Empty strings mean "unset", as in Laravel's .env files.
   const picked = Object.fromEntries(known.filter((k) => raw[k] !== undefined && raw[k] !== '').map((k) => [k, raw[k]]));
-  const value = Value.Convert(EnvSchema, Value.Default(EnvSchema, picked));
+  // Default and Convert mutate their input: work on a copy so `picked` keeps what was given.
+  const value = Value.Convert(EnvSchema, Value.Default(EnvSchema, { ...picked })) as Record<string, unknown>;
+  // Convert is loose ('8080.9' → 8080, '1e3' → 1, 'true' → 1): a number must be written plainly, or it is reported.
+  for (const [name, schema] of Object.entries(EnvSchema.properties)) {
+    const plain = PLAIN_NUMBER[(schema as { type?: string }).type ?? ''];
+    const given = picked[name];
+    if (plain && given !== undefined && !plain.test(given)) value[name] = given;
+  }
   const problems = [...Value.Errors(EnvSchema, value)].map((e) => {
     const name = e.path.replace(/^\//, '');
     const given = picked[name];

@@ -36,11 +36,12 @@ export function appUrl(request: FastifyRequest, domain: string, app: string, pat
  * the app hosts. Anything else (another site, `//evil`, `javascript:`) is refused.
  */
 export function safeRedirectTarget(target: string | undefined, domain: string, apps: ReadonlySet<string>): string | undefined {
-  if (!target) return undefined;
+  // Browsers drop tabs and newlines from URLs (`/\t/evil.com` becomes `//evil.com`): refuse any such character.
+  if (!target || /[\u0000-\u0020\u007f-\u009f]/.test(target)) return undefined;
   if (target.startsWith('/') && !target.startsWith('//') && !target.startsWith('/\\')) return target;
   try {
     const url = new URL(target);
-    if ((url.protocol === 'http:' || url.protocol === 'https:') && !url.username && appFromHost(url.host, domain, apps)) return url.toString();
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password && appFromHost(url.host, domain, apps)) return url.toString();
   } catch {
     // not a URL
   }

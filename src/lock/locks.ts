@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { LockStore } from './contract.ts';
 
+/** `block()` gave up waiting: someone else held the lock the whole time. */
+export class LockTimeoutError extends Error {
+  constructor(readonly lockName: string, readonly waitedMs: number) {
+    super(`timed out after ${waitedMs} ms waiting for lock "${lockName}"`);
+    this.name = 'LockTimeoutError';
+  }
+}
+
 export type LockOutcome<T> = { acquired: true; value: T } | { acquired: false };
 
 /** Runs work while holding a named lock; what schedulers and one-time boot steps use. */
@@ -23,7 +31,7 @@ export class Locks {
     for (;;) {
       const outcome = await this.withLock(name, ttlMs, work);
       if (outcome.acquired) return outcome.value;
-      if (Date.now() >= deadline) throw new Error(`timed out after ${waitMs} ms waiting for lock "${name}"`);
+      if (Date.now() >= deadline) throw new LockTimeoutError(name, waitMs);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

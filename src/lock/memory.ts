@@ -16,7 +16,8 @@ export class MemoryLockStore implements LockStore {
     const current = this.#held.get(name);
     if (!current || current.owner !== owner) return false;
     this.#held.delete(name);
-    return true;
+    // An expired lock is no longer held, as with the other drivers.
+    return current.expiresAt > Date.now();
   }
 
   async close(): Promise<void> {

@@ -13,7 +13,8 @@ export class SqliteLockStore implements LockStore {
       acquire: handle.prepare(`INSERT INTO locks (name, owner, expires_at) VALUES (@name, @owner, @expires)
         ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
         WHERE locks.expires_at <= @now OR locks.owner = excluded.owner`),
-      release: handle.prepare('DELETE FROM locks WHERE name = @name AND owner = @owner'),
+      // An expired lock is no longer held: not reported as released (the next acquire takes the row over).
+      release: handle.prepare('DELETE FROM locks WHERE name = @name AND owner = @owner AND expires_at > @now'),
     };
   }
 
@@ -23,7 +24,7 @@ export class SqliteLockStore implements LockStore {
   }
 
   async release(name: string, owner: string): Promise<boolean> {
-    return this.#statements.release.run({ name, owner }).changes > 0;
+    return this.#statements.release.run({ name, owner, now: Date.now() }).changes > 0;
   }
 
   async close(): Promise<void> {}

@@ -34,3 +34,8 @@ export async function statusAll(services: Services, apps: readonly AppModule[]):
   }
   return out;
 }
+
+/** `database/migration` names not yet run: commands that need the schema refuse to start while any are. */
+export async function pendingMigrations(services: Services, apps: readonly AppModule[]): Promise<string[]> {
+  return (await statusAll(services, apps)).flatMap((d) => d.migrations.filter((m) => !m.executedAt).map((m) => `${d.database}/${m.name}`));
+}

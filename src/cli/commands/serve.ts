@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { APPS } from '../../../apps/index.ts';
 import { loadConfig } from '../../config/config.ts';
-import { statusAll } from '../../platform/migrate.ts';
+import { pendingMigrations } from '../../platform/migrate.ts';
 import { createServices } from '../../platform/services.ts';
 import { startWeb } from '../../platform/web-role.ts';
 import { UsageError, cliLogger, run } from '../context.ts';
@@ -18,7 +18,7 @@ export function registerServe(program: Command): void {
         if (!config.appKey) throw new UsageError('APP_KEY is not set: run `marg key:generate`, or set APP_KEY (or APP_KEY_FILE) in the environment');
         const logger = cliLogger(config);
         const services = createServices(config, logger);
-        const pending = (await statusAll(services, APPS)).flatMap((d) => d.migrations.filter((m) => !m.executedAt).map((m) => `${d.database}/${m.name}`));
+        const pending = await pendingMigrations(services, APPS);
         if (pending.length > 0) {
           await services.close();
           throw new UsageError(`the databases are not migrated (${pending.length} pending, e.g. ${pending[0]}): run \`marg migrate\` first`);

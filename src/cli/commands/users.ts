@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import { APPS } from '../../../apps/index.ts';
 import { parseRoleRef, formatRoleRef, type RoleRef } from '../../auth/permissions.ts';
 import { UnknownRoleError } from '../../auth/rbac.ts';
 import { DuplicateEmailError } from '../../auth/users.ts';
 import { userInputProblems } from '../../auth/validation.ts';
+import { pendingMigrations } from '../../platform/migrate.ts';
 import type { Services } from '../../platform/services.ts';
 import { UsageError, run, withServices } from '../context.ts';
 
@@ -19,6 +21,7 @@ export function registerUserCommands(program: Command): void {
     .action((options: { email: string; password: string; name?: string; role: string[] }) =>
       run(() =>
         withServices(async (services) => {
+          await assertMigrated(services);
           const name = options.name ?? options.email.split('@')[0] ?? options.email;
           const problems = userInputProblems({ email: options.email, name, password: options.password });
           if (Object.keys(problems).length > 0) throw new UsageError(Object.entries(problems).map(([f, p]) => `--${f} ${p}`).join('; '));
@@ -42,6 +45,7 @@ export function registerUserCommands(program: Command): void {
         withServices(async (services) => {
           const problem = userInputProblems({ password: options.password }).password;
           if (problem) throw new UsageError(`--password ${problem}`);
+          await assertMigrated(services);
           const user = await findUser(services, options.email);
           await services.users.setPassword(user.id, options.password);
           process.stdout.write(`Password changed for ${user.email}\n`);
@@ -61,14 +65,19 @@ export function registerUserCommands(program: Command): void {
       .action((options: { email: string; role: string[] }) =>
         run(() =>
           withServices(async (services) => {
+            await assertMigrated(services);
             const user = await findUser(services, options.email);
             const roles = options.role.map(parseRole);
             await assertRolesExist(services, roles);
             for (const ref of roles) {
               const changed = verb === 'grant' ? await services.rbac.grant(user.id, ref) : await services.rbac.revoke(user.id, ref);
-              await services.audit.record(verb === 'grant' ? 'rbac.granted' : 'rbac.revoked', { subject: user.email, details: { role: formatRoleRef(ref), via: 'cli' } });
-              const done = verb === 'grant' ? (changed ? 'Granted' : 'Already had') : changed ? 'Revoked' : 'Did not have';
-              process.stdout.write(`${done} ${formatRoleRef(ref)} ${verb === 'grant' ? 'to' : 'from'} ${user.email}\n`);
+              const role = formatRoleRef(ref);
+              // Like the admin pages, only a real change is audited.
+              if (changed) await services.audit.record(verb === 'grant' ? 'rbac.granted' : 'rbac.revoked', { subject: user.email, details: { role, via: 'cli' } });
+              const line = changed
+                ? `${verb === 'grant' ? `Granted ${role} to` : `Revoked ${role} from`} ${user.email}`
+                : `${user.email} ${verb === 'grant' ? 'already has' : 'does not have'} ${role}`;
+              process.stdout.write(`${line}\n`);
             }
           }),
         ),
@@ -80,6 +89,11 @@ function parseRole(text: string): RoleRef {
   const ref = parseRoleRef(text);
   if (!ref) throw new UsageError(`--role "${text}" is not app:role, with role one of viewer, editor, admin (e.g. flow:editor)`);
   return ref;
+}
+
+/** Without the RBAC and audit tables every query would fail with a raw SQL error instead of a hint. */
+async function assertMigrated(services: Services): Promise<void> {
+  if ((await pendingMigrations(services, APPS)).length > 0) throw new UsageError('the databases are not migrated yet: run `marg migrate` first');
 }
 
 async function assertRolesExist(services: Services, roles: RoleRef[]): Promise<void> {
