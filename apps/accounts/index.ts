@@ -1,8 +1,14 @@
 import { auditMigrations } from '../../src/auth/audit.ts';
-import { html } from '../../src/http/html.ts';
 import type { AppModule } from '../../src/platform/app-module.ts';
+import { auditApi } from './audit-api.ts';
+import { auditPage } from './pages/audit.ts';
+import { homePage } from './pages/home.ts';
+import { userPage } from './pages/user.ts';
+import { usersPage } from './pages/users.ts';
 import { accountsPermissions } from './permissions.ts';
+import { rolesApi } from './roles-api.ts';
 import { signInPage } from './signin-page.ts';
+import { usersApi } from './users-api.ts';
 
 /** accounts: sign-in for every app (SSO), users, roles per app, the audit log. */
 export const accounts: AppModule = {
@@ -13,10 +19,8 @@ export const accounts: AppModule = {
   migrations: auditMigrations,
   permissions: accountsPermissions,
   async routes(app, ctx) {
-    await app.register(signInPage, { ctx });
-    app.get('/', async (request, reply) => {
-      const user = await ctx.requireUser(request);
-      return ctx.page(request, reply, { title: 'Accounts', body: html`<h1>Hello, ${user.name}</h1>` });
-    });
+    for (const plugin of [signInPage, usersApi, rolesApi, auditApi, homePage, usersPage, userPage, auditPage]) {
+      await app.register(plugin, { ctx });
+    }
   },
 };

@@ -1,18 +1,21 @@
-import { html } from '../../src/http/html.ts';
 import type { AppModule } from '../../src/platform/app-module.ts';
+import { taskApi } from './api.ts';
+import { flowMigrations } from './migrations.ts';
+import { taskPages } from './pages.ts';
 import { flowPermissions } from './permissions.ts';
+import { seedTasks } from './seed.ts';
 
+/** flow: tasks with status, assignee and due date; a JSON API and a server-rendered board. */
 export const flow: AppModule = {
   name: 'flow',
   title: 'Flow',
-  description: 'Flow',
+  description: 'Tasks: create, assign, track status and due dates',
   database: 'flow',
-  migrations: {},
+  migrations: flowMigrations,
   permissions: flowPermissions,
   async routes(app, ctx) {
-    app.get('/', async (request, reply) => {
-      await ctx.requirePermission(request, 'flow.tasks.read');
-      return ctx.page(request, reply, { title: 'Flow', body: html`<h1>Flow</h1>` });
-    });
+    await app.register(taskApi, { ctx });
+    await app.register(taskPages, { ctx });
   },
+  seed: seedTasks,
 };

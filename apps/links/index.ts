@@ -1,18 +1,25 @@
-import { html } from '../../src/http/html.ts';
 import type { AppModule } from '../../src/platform/app-module.ts';
+import { linksApi } from './api.ts';
+import { linksMigrations } from './migrations.ts';
+import { linksPages } from './pages.ts';
+import { createLinksParts } from './parts.ts';
 import { linksPermissions } from './permissions.ts';
+import { redirectRoutes } from './redirect.ts';
+import { seedLinks } from './seed.ts';
 
+/** links: short links with a public redirect `/:slug` that counts clicks. */
 export const links: AppModule = {
   name: 'links',
   title: 'Links',
-  description: 'Links',
+  description: 'Short links: create, share, count clicks',
   database: 'links',
-  migrations: {},
+  migrations: linksMigrations,
   permissions: linksPermissions,
   async routes(app, ctx) {
-    app.get('/', async (request, reply) => {
-      await ctx.requirePermission(request, 'links.links.read');
-      return ctx.page(request, reply, { title: 'Links', body: html`<h1>Links</h1>` });
-    });
+    const parts = createLinksParts(ctx);
+    await app.register(linksApi, parts);
+    await app.register(linksPages, parts);
+    await app.register(redirectRoutes, parts);
   },
+  seed: seedLinks,
 };

@@ -1,0 +1,21 @@
+import type { AppContext } from '../../src/http/app-context.ts';
+import { databaseClickCounter, type ClickCounter } from './clicks.ts';
+import { LinkService } from './link-service.ts';
+import { LinksStore, type LinksDatabase } from './links-store.ts';
+import { SlugCache } from './slug-cache.ts';
+
+/** The pieces the links routes share, built once per server. */
+export interface LinksParts {
+  readonly ctx: AppContext;
+  readonly store: LinksStore;
+  readonly slugs: SlugCache;
+  readonly service: LinkService;
+  readonly countClick: ClickCounter;
+}
+
+export function createLinksParts(ctx: AppContext): LinksParts {
+  const connection = ctx.services.databases.get<LinksDatabase>('links');
+  const store = new LinksStore(connection);
+  const slugs = new SlugCache(ctx.services.cache, store);
+  return { ctx, store, slugs, service: new LinkService(store, slugs), countClick: databaseClickCounter(connection) };
+}
