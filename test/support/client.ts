@@ -1,3 +1,4 @@
+import { AssertionError } from 'node:assert';
 import { request as httpRequest } from 'node:http';
 import { CookieJar } from 'tough-cookie';
 
@@ -16,6 +17,8 @@ export interface RequestOptions {
   readonly headers?: Record<string, string>;
   /** Send the XSRF-TOKEN cookie back as X-CSRF-Token (what a browser script would do). Default true. */
   readonly csrf?: boolean;
+  /** Accept a 5xx (a health check that must answer 503); otherwise any 5xx fails the test. */
+  readonly allowServerError?: boolean;
 }
 
 /**
@@ -75,6 +78,10 @@ export class HostClient {
     }
     headers.host = hostOverride ?? `${app}.${this.domain}:${this.port}`;
     const response = await send(this.port, method, path, headers, body);
+    // A 5xx is always a bug (DESIGN §4): every test request checks it.
+    if (response.status >= 500 && !options.allowServerError) {
+      throw new AssertionError({ message: `${method} ${app}${path} answered ${response.status}: ${response.text.slice(0, 500)}` });
+    }
     const setCookie = response.headers['set-cookie'];
     for (const line of Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []) await this.jar.setCookie(line, url);
     return response;
