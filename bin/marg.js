@@ -3,6 +3,12 @@
 // needed to run Marg (DESIGN: `npm install && npm start`).
 import { register } from 'tsx/esm/api';
 
+// `marg migrate --status | head`: a reader that stops early is not an error.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 register();
 const { main } = await import('../src/cli/main.ts');
 await main(process.argv);

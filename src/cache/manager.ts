@@ -1,15 +1,18 @@
 import type { Config } from '../config/config.ts';
-import type { EmbeddedFiles } from '../platform/embedded-files.ts';
+import type { Backends } from '../platform/backends.ts';
 import type { CacheStore } from './contract.ts';
 import { MemoryCacheStore } from './memory.ts';
+import { RedisCacheStore } from './redis.ts';
 import { SqliteCacheStore } from './sqlite.ts';
 
 /** Picks the cache driver named by CACHE_STORE. */
-export function createCacheStore(config: Config, files: EmbeddedFiles): CacheStore {
+export function createCacheStore(config: Config, backends: Backends): CacheStore {
   switch (config.cache.store) {
     case 'memory':
       return new MemoryCacheStore(config.cache.maxEntries);
     case 'sqlite':
-      return new SqliteCacheStore(files.open('cache'), `${config.cache.prefix}:`);
+      return new SqliteCacheStore(backends.files.open('cache'), `${config.cache.prefix}:`);
+    case 'redis':
+      return new RedisCacheStore(backends.redis.client, config.redis.prefix, `${config.cache.prefix}:`);
   }
 }

@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from '../config/config.ts';
 import { ConfigError } from '../config/env-files.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
+import { UnreachableError } from '../platform/connectivity.ts';
 import { createServices, type Services } from '../platform/services.ts';
 
 /** A CLI failure the user can fix: printed as one clear message, exit code 2, no stack. */
@@ -31,6 +32,11 @@ export async function run(body: () => Promise<void>): Promise<void> {
     if (error instanceof ConfigError || error instanceof UsageError) {
       process.stderr.write(`marg: ${error.message}\n`);
       process.exitCode = 2;
+      return;
+    }
+    if (error instanceof UnreachableError) {
+      process.stderr.write(`marg: ${error.message}\n`);
+      process.exitCode = 1;
       return;
     }
     process.stderr.write(`marg: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -1,6 +1,8 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { EnvSchema, type Env } from './schema.ts';
+import type { RedisSettings } from '../redis/connection.ts';
+import type { HostPort, ServerDatabaseConfig } from '../database/server.ts';
+import { EnvSchema, databaseVariable, type Env } from './schema.ts';
 import { ConfigError, readEnvironment, type RawEnv } from './env-files.ts';
 
 export type DatabaseName = 'accounts' | 'flow' | 'links' | 'rbac';
@@ -10,7 +12,10 @@ export interface SqliteDatabaseConfig {
   readonly connection: 'sqlite';
   readonly file: string;
 }
-export type DatabaseConfig = SqliteDatabaseConfig;
+export type DatabaseConfig = SqliteDatabaseConfig | ServerDatabaseConfig;
+
+const DEFAULT_PORTS = { mysql: 3306, pgsql: 5432 } as const;
+const DEFAULT_USERS = { mysql: 'root', pgsql: 'postgres' } as const;
 
 /** The one typed configuration object every part of Marg is built from. */
 export interface Config {
@@ -34,6 +39,8 @@ export interface Config {
   readonly lockStore: Env['CACHE_STORE'];
   readonly rateLimitStore: Env['CACHE_STORE'];
   readonly databases: Readonly<Record<DatabaseName, DatabaseConfig>>;
+  readonly db: { readonly stickySeconds: number; readonly replicaRetrySeconds: number };
+  readonly redis: RedisSettings;
   readonly rbacCacheTtl: number;
   readonly signin: { readonly maxAttempts: number; readonly lockoutSeconds: number };
   /** The merged raw environment, for drivers that read their own optional variables. */
@@ -54,9 +61,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 export function buildConfig(cwd: string, raw: RawEnv): Config {
   const env = parseEnv(raw);
   const storagePath = isAbsolute(env.STORAGE_PATH) ? env.STORAGE_PATH : resolve(cwd, env.STORAGE_PATH);
-  const databases = Object.fromEntries(
-    DATABASE_NAMES.map((name) => [name, { connection: env.DB_CONNECTION, file: join(storagePath, 'database', `${name}.sqlite`) }]),
-  ) as Record<DatabaseName, DatabaseConfig>;
+  const values = env as Env & Record<string, unknown>;
+  const databases = Object.fromEntries(DATABASE_NAMES.map((name) => [name, databaseConfig(name, values, cwd, storagePath)])) as Record<DatabaseName, DatabaseConfig>;
   return {
     env: env.NODE_ENV,
     appKey: env.APP_KEY,
@@ -78,6 +84,8 @@ export function buildConfig(cwd: string, raw: RawEnv): Config {
     lockStore: env.LOCK_STORE ?? env.CACHE_STORE,
     rateLimitStore: env.RATE_LIMIT_STORE ?? env.CACHE_STORE,
     databases,
+    db: { stickySeconds: env.DB_STICKY_SECONDS, replicaRetrySeconds: env.DB_REPLICA_RETRY_SECONDS },
+    redis: redisSettings(env),
     rbacCacheTtl: env.RBAC_CACHE_TTL,
     signin: { maxAttempts: env.SIGNIN_MAX_ATTEMPTS, lockoutSeconds: env.SIGNIN_LOCKOUT_SECONDS },
     raw,
@@ -85,6 +93,62 @@ export function buildConfig(cwd: string, raw: RawEnv): Config {
 }
 
 const PLAIN_NUMBER: Readonly<Record<string, RegExp>> = { integer: /^-?\d+$/, number: /^-?\d+(\.\d+)?$/ };
+
+/**
+ * One database's settings: `<NAME>_DB_*` (e.g. RBAC_DB_HOST) over `DB_*`. SQLite keeps a file
+ * per database under STORAGE_PATH; servers get `<DB_DATABASE>_<name>` unless named.
+ */
+function databaseConfig(name: DatabaseName, env: Env & Record<string, unknown>, cwd: string, storagePath: string): DatabaseConfig {
+  const prefix = `${name.toUpperCase()}_`;
+  const own = <T>(suffix: string): T | undefined => env[databaseVariable(prefix, suffix)] as T | undefined;
+  const shared = <T>(suffix: string): T | undefined => env[databaseVariable('', suffix)] as T | undefined;
+  const pick = <T>(suffix: string): T | undefined => own<T>(suffix) ?? shared<T>(suffix);
+  const driver = own<string>('DRIVER') ?? env.DB_CONNECTION;
+  const connection = driver === 'mariadb' ? 'mysql' : (driver as 'sqlite' | 'mysql' | 'pgsql');
+  const database = own<string>('DATABASE');
+  if (connection === 'sqlite') {
+    const file = database ?? join(storagePath, 'database', `${name}.sqlite`);
+    return { connection, file: isAbsolute(file) ? file : resolve(cwd, file) };
+  }
+  if (database !== undefined && !/^[A-Za-z0-9_$-]{1,64}$/.test(database)) {
+    throw new ConfigError([`${databaseVariable(prefix, 'DATABASE')}: must be a database name of letters, digits, _ $ - (got ${JSON.stringify(database)})`]);
+  }
+  return {
+    connection,
+    host: pick<string>('HOST') ?? '127.0.0.1',
+    port: pick<number>('PORT') ?? DEFAULT_PORTS[connection],
+    database: database ?? `${env.DB_DATABASE}_${name}`,
+    user: pick<string>('USERNAME') ?? DEFAULT_USERS[connection],
+    password: pick<string>('PASSWORD') ?? '',
+    poolMax: env.DB_POOL_MAX,
+    readHosts: parseHostList(pick<string>('READ_HOSTS'), DEFAULT_PORTS[connection]),
+  };
+}
+
+function redisSettings(env: Env): RedisSettings {
+  const fromUrl = env.REDIS_URL ? new URL(env.REDIS_URL) : undefined;
+  return {
+    host: fromUrl?.hostname || env.REDIS_HOST,
+    port: fromUrl?.port ? Number(fromUrl.port) : env.REDIS_PORT,
+    username: (fromUrl?.username && decodeURIComponent(fromUrl.username)) || env.REDIS_USERNAME,
+    password: (fromUrl?.password && decodeURIComponent(fromUrl.password)) || env.REDIS_PASSWORD,
+    db: fromUrl && /^\/\d+$/.test(fromUrl.pathname) ? Number(fromUrl.pathname.slice(1)) : env.REDIS_DB,
+    tls: fromUrl?.protocol === 'rediss:',
+    prefix: env.REDIS_PREFIX,
+    sentinels: parseHostList(env.REDIS_SENTINELS, 26379),
+    sentinelService: env.REDIS_SENTINEL_SERVICE,
+    sentinelPassword: env.REDIS_SENTINEL_PASSWORD,
+  };
+}
+
+/** `a, b:3307` → [{a, default}, {b, 3307}] (the schema already checked the shape). */
+function parseHostList(list: string | undefined, defaultPort: number): HostPort[] {
+  if (!list) return [];
+  return list.split(',').map((entry) => {
+    const [host, port] = entry.trim().split(':');
+    return { host: host!, port: port ? Number(port) : defaultPort };
+  });
+}
 
 /** Validates the variables Marg knows; every problem names its variable. */
 function parseEnv(raw: RawEnv): Env {

@@ -1,6 +1,31 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 const port = (fallback: number) => Type.Integer({ minimum: 0, maximum: 65535, default: fallback });
+
+const HOST_LIST = '^\\s*[^,:\\s]+(:\\d{1,5})?\\s*(,\\s*[^,:\\s]+(:\\d{1,5})?\\s*)*$';
+const DB_NAME = '^[A-Za-z0-9_$-]{1,64}$';
+const DB_DRIVERS = ['sqlite', 'mysql', 'mariadb', 'pgsql'] as const;
+const DB_DRIVER_SCHEMA = Type.Union(DB_DRIVERS.map((d) => Type.Literal(d)), { default: 'sqlite' });
+
+/** DB_HOST … DB_READ_HOSTS: how to reach a database server (defaults per driver are applied in config.ts). */
+function databaseVariables(prefix: string): Record<string, TSchema> {
+  return {
+    [`${prefix}HOST`]: Type.Optional(Type.String({ minLength: 1 })),
+    [`${prefix}PORT`]: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    [`${prefix}USERNAME`]: Type.Optional(Type.String({ minLength: 1 })),
+    [`${prefix}PASSWORD`]: Type.Optional(Type.String()),
+    [`${prefix}READ_HOSTS`]: Type.Optional(Type.String({ pattern: HOST_LIST, description: 'host[:port],host[:port]' })),
+  };
+}
+
+/** `RBAC_DB_*` (as in the guides), `FLOW_DB_*` …: one database on another driver or server than DB_*. */
+function perDatabase(prefix: string): Record<string, TSchema> {
+  return {
+    [`${prefix}DB_DRIVER`]: Type.Optional(Type.Union(DB_DRIVERS.map((d) => Type.Literal(d)))),
+    [`${prefix}DB_DATABASE`]: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'a database name, or a file path for sqlite' })),
+    ...databaseVariables(`${prefix}DB_`),
+  };
+}
 
 /**
  * Every environment variable Marg reads, with its default. Names follow the Laravel
@@ -20,19 +45,39 @@ export const EnvSchema = Type.Object({
   HTTP_BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1_048_576 }),
   SHUTDOWN_DRAIN_SECONDS: Type.Number({ minimum: 0, default: 0 }),
 
-  SESSION_DRIVER: Type.Union([Type.Literal('sqlite'), Type.Literal('memory')], { default: 'sqlite' }),
+  SESSION_DRIVER: Type.Union([Type.Literal('sqlite'), Type.Literal('memory'), Type.Literal('redis')], { default: 'sqlite' }),
   SESSION_LIFETIME: Type.Integer({ minimum: 1, default: 120, description: 'minutes' }),
   SESSION_DOMAIN: Type.Optional(Type.String({ minLength: 1 })),
   SESSION_COOKIE: Type.String({ default: 'marg_session', pattern: '^[A-Za-z0-9_.-]+$' }),
   SESSION_ENCRYPT: Type.Boolean({ default: true }),
 
-  CACHE_STORE: Type.Union([Type.Literal('sqlite'), Type.Literal('memory')], { default: 'sqlite' }),
+  CACHE_STORE: Type.Union([Type.Literal('sqlite'), Type.Literal('memory'), Type.Literal('redis')], { default: 'sqlite' }),
   CACHE_PREFIX: Type.String({ default: 'marg' }),
   CACHE_MAX_ENTRIES: Type.Integer({ minimum: 1, default: 10_000 }),
-  LOCK_STORE: Type.Optional(Type.Union([Type.Literal('sqlite'), Type.Literal('memory')])),
-  RATE_LIMIT_STORE: Type.Optional(Type.Union([Type.Literal('sqlite'), Type.Literal('memory')])),
+  LOCK_STORE: Type.Optional(Type.Union([Type.Literal('sqlite'), Type.Literal('memory'), Type.Literal('redis')])),
+  RATE_LIMIT_STORE: Type.Optional(Type.Union([Type.Literal('sqlite'), Type.Literal('memory'), Type.Literal('redis')])),
 
-  DB_CONNECTION: Type.Union([Type.Literal('sqlite')], { default: 'sqlite' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'redis://[user:password@]host:port/db' })),
+  REDIS_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  REDIS_PORT: port(6379),
+  REDIS_USERNAME: Type.Optional(Type.String()),
+  REDIS_PASSWORD: Type.Optional(Type.String()),
+  REDIS_DB: Type.Integer({ minimum: 0, maximum: 255, default: 0 }),
+  REDIS_PREFIX: Type.String({ default: 'marg_database_', pattern: '^[A-Za-z0-9_.:-]*$' }),
+  REDIS_SENTINELS: Type.Optional(Type.String({ pattern: HOST_LIST, description: 'host:port,host:port' })),
+  REDIS_SENTINEL_SERVICE: Type.String({ default: 'mymaster', minLength: 1 }),
+  REDIS_SENTINEL_PASSWORD: Type.Optional(Type.String()),
+
+  DB_CONNECTION: DB_DRIVER_SCHEMA,
+  ...databaseVariables('DB_'),
+  DB_DATABASE: Type.String({ default: 'marg', pattern: DB_NAME, description: 'name stem: databases are <stem>_accounts, _flow, _links, _rbac' }),
+  DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+  DB_STICKY_SECONDS: Type.Number({ minimum: 0, default: 5, description: 'seconds reads stay on the primary after a write' }),
+  DB_REPLICA_RETRY_SECONDS: Type.Number({ minimum: 0, default: 10, description: 'seconds a failed replica is left out' }),
+  ...perDatabase('ACCOUNTS_'),
+  ...perDatabase('FLOW_'),
+  ...perDatabase('LINKS_'),
+  ...perDatabase('RBAC_'),
   RBAC_CACHE_TTL: Type.Integer({ minimum: 0, default: 3600, description: 'seconds' }),
 
   SIGNIN_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 5 }),
@@ -40,3 +85,8 @@ export const EnvSchema = Type.Object({
 });
 
 export type Env = Static<typeof EnvSchema>;
+
+/** Names a per-database variable, e.g. `databaseVariable('RBAC_', 'HOST')` → RBAC_DB_HOST. */
+export function databaseVariable(prefix: string, suffix: string): string {
+  return `${prefix}DB_${suffix}`;
+}

@@ -1,12 +1,19 @@
 import type { Config, DatabaseName } from '../config/config.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { DatabaseConnection } from './contract.ts';
+import { createServerConnection } from './server.ts';
 import { createSqliteConnection } from './sqlite.ts';
+
+const PING_TIMEOUT_MS = 3_000;
 
 /** Opens each configured database once, on first use, with the driver its config names. */
 export class DatabaseManager {
   readonly #connections = new Map<DatabaseName, DatabaseConnection<unknown>>();
 
-  constructor(private readonly config: Config) {}
+  constructor(
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {}
 
   get<DB>(name: DatabaseName): DatabaseConnection<DB> {
     let connection = this.#connections.get(name);
@@ -19,10 +26,12 @@ export class DatabaseManager {
 
   #open(name: DatabaseName): DatabaseConnection<unknown> {
     const settings = this.config.databases[name];
-    switch (settings.connection) {
-      case 'sqlite':
-        return createSqliteConnection(name, settings.file);
-    }
+    if (settings.connection === 'sqlite') return createSqliteConnection(name, settings.file);
+    return createServerConnection(name, settings, {
+      replicaRetryMs: this.config.db.replicaRetrySeconds * 1000,
+      onReplicaDown: (database, replica, error) =>
+        this.logger.warn({ database, replica, err: error }, 'read replica failed: reading from the primary until it is retried'),
+    });
   }
 
   /** Health of every configured database: null when it answered, else the error. */
@@ -30,11 +39,18 @@ export class DatabaseManager {
     const names = Object.keys(this.config.databases) as DatabaseName[];
     const results = await Promise.all(
       names.map(async (name) => {
+        let timer: NodeJS.Timeout | undefined;
         try {
-          await this.get(name).ping();
+          await Promise.race([
+            this.get(name).ping(),
+            new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS))),
+          ]);
           return null;
         } catch (error) {
-          return (error as Error).message;
+          const { code, message } = error as { code?: string; message?: string };
+          return message || code || 'unknown error';
+        } finally {
+          clearTimeout(timer);
         }
       }),
     );

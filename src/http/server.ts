@@ -18,6 +18,7 @@ import { appFromHost } from './hosts.ts';
 import { html } from './html.ts';
 import { errorPage } from './layout.ts';
 import { SessionManager } from './session.ts';
+import { readWritePlugin } from './read-write-plugin.ts';
 import { sessionPlugin } from './session-plugin.ts';
 import { sessionRoutes } from './session-routes.ts';
 import { validatorCompiler } from './validation.ts';
@@ -92,6 +93,9 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
     if (request.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
   });
 
+  if (Object.values(config.databases).some((db) => db.connection !== 'sqlite' && db.readHosts.length > 0)) {
+    await server.register(readWritePlugin, { stickySeconds: config.db.stickySeconds });
+  }
   await server.register(sessionPlugin, { manager: sessions, config: config.session });
   server.addHook('preHandler', verifyCsrf);
 

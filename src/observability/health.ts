@@ -18,24 +18,26 @@ export async function healthRoutes(app: MargFastify, opts: { services: Services;
   });
 
   app.get('/health', async (_request, reply) => {
-    const [databases, cache, session] = await Promise.all([
+    const redisClient = services.redis;
+    const [databases, cache, session, redis] = await Promise.all([
       services.databases.ping(),
       check(() => services.cache.store.ping()),
       check(() => services.sessions.ping()),
+      redisClient ? check(async () => void (await redisClient.client.ping())) : Promise.resolve('not_configured' as const),
     ]);
     const databaseStates = Object.fromEntries(Object.entries(databases).map(([name, error]) => [name, error === null ? 'healthy' : 'unhealthy']));
     const database: CheckState = Object.values(databaseStates).every((s) => s === 'healthy') ? 'healthy' : 'unhealthy';
-    const healthy = database === 'healthy' && cache === 'healthy' && session === 'healthy';
+    const healthy = database === 'healthy' && cache === 'healthy' && session === 'healthy' && redis !== 'unhealthy';
     const body = {
       status: healthy ? 'healthy' : 'unhealthy',
       database,
-      // No Redis driver is configured while every port runs embedded.
-      redis: 'not_configured',
+      // "not_configured" while every port runs embedded.
+      redis,
       cache,
       session,
       databases: databaseStates,
       drivers: {
-        database: services.config.databases.rbac.connection,
+        database: Object.fromEntries(Object.entries(services.config.databases).map(([name, db]) => [name, db.connection])),
         cache: services.cache.store.driver,
         session: services.sessions.driver,
         lock: services.locks.store.driver,

@@ -9,11 +9,12 @@ import { DatabaseManager } from '../database/manager.ts';
 import { createLockStore } from '../lock/manager.ts';
 import { Locks } from '../lock/locks.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { RedisConnections } from '../redis/connection.ts';
 import type { RateLimitStore } from '../ratelimit/contract.ts';
 import { createRateLimitStore } from '../ratelimit/manager.ts';
 import type { SessionStore } from '../session/contract.ts';
 import { createSessionStore } from '../session/manager.ts';
-import { EmbeddedFiles } from './embedded-files.ts';
+import { Backends } from './backends.ts';
 
 /** Everything a role needs, built once from config: the drivers behind every port. */
 export interface Services {
@@ -27,16 +28,18 @@ export interface Services {
   readonly users: Users;
   readonly rbac: Rbac;
   readonly audit: AuditLog;
+  /** The Redis connection when a driver uses Redis (for health checks). */
+  readonly redis: RedisConnections | undefined;
   close(): Promise<void>;
 }
 
 export function createServices(config: Config, logger: Logger): Services {
-  const files = new EmbeddedFiles(config.storagePath);
-  const databases = new DatabaseManager(config);
-  const cache = new Cache(createCacheStore(config, files), config.cache.prefix);
-  const sessions = createSessionStore(config, files);
-  const locks = new Locks(createLockStore(config, files));
-  const rateLimits = createRateLimitStore(config, files);
+  const backends = new Backends(config);
+  const databases = new DatabaseManager(config, logger);
+  const cache = new Cache(createCacheStore(config, backends), config.cache.prefix);
+  const sessions = createSessionStore(config, backends);
+  const locks = new Locks(createLockStore(config, backends));
+  const rateLimits = createRateLimitStore(config, backends);
   const rbacDb = databases.get<RbacDatabase>('rbac');
   return {
     config,
@@ -49,10 +52,11 @@ export function createServices(config: Config, logger: Logger): Services {
     users: new Users(rbacDb),
     rbac: new Rbac(rbacDb, cache, config.rbacCacheTtl),
     audit: new AuditLog(databases.get<AuditDatabase>('accounts')),
+    redis: backends.redisInUse,
     async close() {
       await Promise.allSettled([sessions.close(), cache.store.close(), locks.store.close(), rateLimits.close()]);
       await databases.close();
-      files.close();
+      await backends.close();
     },
   };
 }

@@ -152,7 +152,7 @@ describe('config validation', () => {
     const byName = Object.fromEntries(error.problems.map((p) => [p.slice(0, p.indexOf(':')), p]));
     assert.deepEqual(Object.keys(byName).sort(), ['APP_KEY', 'MARG_DOMAIN', 'PORT', 'SESSION_DRIVER', 'SESSION_ENCRYPT', 'SESSION_LIFETIME']);
     assert.equal(byName.PORT, 'PORT: expected integer (got "abc")');
-    assert.equal(byName.SESSION_DRIVER, 'SESSION_DRIVER: must be one of sqlite, memory (got "foo")');
+    assert.equal(byName.SESSION_DRIVER, 'SESSION_DRIVER: must be one of sqlite, memory, redis (got "foo")');
     assert.equal(byName.SESSION_ENCRYPT, 'SESSION_ENCRYPT: expected boolean (got "maybe")');
     assert.equal(byName.MARG_DOMAIN, 'MARG_DOMAIN: has the wrong format (got "Bad_Domain")');
     assert.match(byName.APP_KEY!, /^APP_KEY: has the wrong format \(base64:<32 random bytes>; run `marg key:generate`\)$/);
@@ -175,7 +175,7 @@ describe('config validation', () => {
 
   it('reports a bad value from .env just the same', () => {
     const error = configError({}, project({ '.env': 'SESSION_DRIVER=redis-ish\n' }));
-    assert.deepEqual(error.problems, ['SESSION_DRIVER: must be one of sqlite, memory (got "redis-ish")']);
+    assert.deepEqual(error.problems, ['SESSION_DRIVER: must be one of sqlite, memory, redis (got "redis-ish")']);
   });
 
   it('never echoes a secret, wherever it came from', () => {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { APPS } from '../../../apps/index.ts';
+import { createMissingDatabases } from '../../platform/connectivity.ts';
 import { migrateAll, statusAll } from '../../platform/migrate.ts';
 import { run, withServices } from '../context.ts';
 
@@ -19,6 +20,7 @@ export function registerMigrate(program: Command): void {
             }
             return;
           }
+          for (const name of await createMissingDatabases(services.config)) process.stdout.write(`created database ${name}\n`);
           const report = await migrateAll(services, APPS);
           for (const a of report.applied) process.stdout.write(`migrated ${a.database}/${a.migration}\n`);
           if (report.applied.length === 0) process.stdout.write('Nothing to migrate.\n');

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { APPS } from '../../../apps/index.ts';
 import { loadConfig } from '../../config/config.ts';
+import { assertReachable } from '../../platform/connectivity.ts';
 import { pendingMigrations } from '../../platform/migrate.ts';
 import { createServices } from '../../platform/services.ts';
 import { startWeb } from '../../platform/web-role.ts';
@@ -18,6 +19,10 @@ export function registerServe(program: Command): void {
         if (!config.appKey) throw new UsageError('APP_KEY is not set: run `marg key:generate`, or set APP_KEY (or APP_KEY_FILE) in the environment');
         const logger = cliLogger(config);
         const services = createServices(config, logger);
+        await assertReachable(services).catch(async (error: unknown) => {
+          await services.close();
+          throw error;
+        });
         const pending = await pendingMigrations(services, APPS);
         if (pending.length > 0) {
           await services.close();

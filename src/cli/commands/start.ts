@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { APPS } from '../../../apps/index.ts';
 import { writeAppKey } from '../../config/app-key.ts';
 import { loadConfig } from '../../config/config.ts';
+import { assertReachable, createMissingDatabases } from '../../platform/connectivity.ts';
 import { migrateAll } from '../../platform/migrate.ts';
 import { seedIfEmpty } from '../../platform/seed.ts';
 import { createServices } from '../../platform/services.ts';
@@ -23,7 +24,9 @@ export function registerStart(program: Command): void {
           config = loadConfig();
         }
         const logger = cliLogger(config);
+        await createMissingDatabases(config);
         const services = createServices(config, logger);
+        await assertReachable(services);
         await migrateAll(services, APPS);
         const seeded = await seedIfEmpty(services, APPS);
         const web = await startWeb(services, APPS);

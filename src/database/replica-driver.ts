@@ -1,0 +1,165 @@
+import type { CompiledQuery, DatabaseConnection, Driver, QueryCompiler, QueryResult, TransactionSettings } from 'kysely';
+import { readWriteContext } from './read-write-context.ts';
+
+export interface Replica {
+  readonly name: string;
+  readonly driver: Driver;
+}
+
+export interface ReplicaDriverOptions {
+  /** How long a failed replica is left out before it is tried again. */
+  readonly retryAfterMs: number;
+  readonly onReplicaDown: (replica: string, error: Error) => void;
+}
+
+/**
+ * Kysely driver for one primary and N read replicas (DB_READ_HOSTS), as Laravel's
+ * read/write connections: SELECTs go to the replicas round-robin; writes, raw SQL and
+ * everything inside a transaction go to the primary, and so do reads after a write in the
+ * same request or session (see read-write-context.ts). A replica that fails is skipped
+ * for a while, with a warning, and the read runs on the primary instead.
+ * Hand-written: Kysely has no replica support and no maintained plugin adds it.
+ */
+export class ReplicaDriver implements Driver {
+  readonly #downUntil = new Map<string, number>();
+  #next = 0;
+
+  constructor(
+    private readonly primary: Driver,
+    private readonly replicas: readonly Replica[],
+    private readonly options: ReplicaDriverOptions,
+  ) {}
+
+  async init(): Promise<void> {
+    await this.primary.init();
+    // A replica that is down at boot must not stop the node: it is tried per query.
+    await Promise.all(this.replicas.map((r) => r.driver.init().catch((error: Error) => this.markDown(r, error))));
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new RoutingConnection(this);
+  }
+
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const routing = connection as RoutingConnection;
+    routing.pinToPrimary();
+    readWriteContext.noteWrite();
+    await this.primary.beginTransaction(await routing.primaryConnection(), settings);
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await this.primary.commitTransaction(await (connection as RoutingConnection).primaryConnection());
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await this.primary.rollbackTransaction(await (connection as RoutingConnection).primaryConnection());
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    await this.primary.savepoint?.(await (connection as RoutingConnection).primaryConnection(), name, compile);
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    await this.primary.rollbackToSavepoint?.(await (connection as RoutingConnection).primaryConnection(), name, compile);
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    await this.primary.releaseSavepoint?.(await (connection as RoutingConnection).primaryConnection(), name, compile);
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    await (connection as RoutingConnection).release();
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.allSettled(this.replicas.map((r) => r.driver.destroy()));
+    await this.primary.destroy();
+  }
+
+  get primaryDriver(): Driver {
+    return this.primary;
+  }
+
+  /** The next healthy replica, round-robin; undefined when none is up. */
+  pickReplica(): Replica | undefined {
+    const now = Date.now();
+    for (let i = 0; i < this.replicas.length; i++) {
+      const replica = this.replicas[(this.#next + i) % this.replicas.length]!;
+      if ((this.#downUntil.get(replica.name) ?? 0) <= now) {
+        this.#next = (this.#next + i + 1) % this.replicas.length;
+        return replica;
+      }
+    }
+    return undefined;
+  }
+
+  markDown(replica: Replica, error: Error): void {
+    this.#downUntil.set(replica.name, Date.now() + this.options.retryAfterMs);
+    this.options.onReplicaDown(replica.name, error);
+  }
+}
+
+/** One logical connection that holds a primary and/or a replica connection as its queries need them. */
+class RoutingConnection implements DatabaseConnection {
+  #primary: DatabaseConnection | undefined;
+  #replica: { replica: Replica; connection: DatabaseConnection } | undefined;
+  #pinned = false;
+
+  constructor(private readonly router: ReplicaDriver) {}
+
+  pinToPrimary(): void {
+    this.#pinned = true;
+  }
+
+  async primaryConnection(): Promise<DatabaseConnection> {
+    this.#primary ??= await this.router.primaryDriver.acquireConnection();
+    return this.#primary;
+  }
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.#pinned || !isRead(query) || readWriteContext.readsMustUsePrimary()) {
+      if (!isRead(query)) readWriteContext.noteWrite();
+      return (await this.primaryConnection()).executeQuery<R>(query);
+    }
+    const replica = this.router.pickReplica();
+    if (replica) {
+      try {
+        this.#replica ??= { replica, connection: await replica.driver.acquireConnection() };
+        return await this.#replica.connection.executeQuery<R>(query);
+      } catch (error) {
+        // Whatever went wrong on the replica, the primary answers; a real query error will fail there too.
+        if (isConnectionError(error)) this.router.markDown(this.#replica?.replica ?? replica, error as Error);
+        await this.#releaseReplica();
+      }
+    }
+    return (await this.primaryConnection()).executeQuery<R>(query);
+  }
+
+  async *streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    yield* (await this.primaryConnection()).streamQuery<R>(query, chunkSize);
+  }
+
+  async release(): Promise<void> {
+    await this.#releaseReplica();
+    if (this.#primary) await this.router.primaryDriver.releaseConnection(this.#primary);
+    this.#primary = undefined;
+  }
+
+  async #releaseReplica(): Promise<void> {
+    const held = this.#replica;
+    this.#replica = undefined;
+    if (held) await held.replica.driver.releaseConnection(held.connection).catch(() => {});
+  }
+}
+
+function isRead(query: CompiledQuery): boolean {
+  return query.query.kind === 'SelectQueryNode';
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', '57P01', '57P03']);
+
+function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code, fatal } = error as { code?: string; fatal?: boolean };
+  return fatal === true || (code !== undefined && CONNECTION_CODES.has(code)) || /connect|terminat|closed/i.test(error.message);
+}

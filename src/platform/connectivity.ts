@@ -1,0 +1,52 @@
+import type { Config, DatabaseName } from '../config/config.ts';
+import { ensureDatabaseExists } from '../database/create-database.ts';
+import type { Services } from './services.ts';
+
+/** A configured server that does not answer at boot: stops the process with one clear message. */
+export class UnreachableError extends Error {}
+
+const TIMEOUT_MS = 5_000;
+
+/** Creates each server database that does not exist yet (what `marg migrate` and `marg start` do first). */
+export async function createMissingDatabases(config: Config): Promise<string[]> {
+  const created: string[] = [];
+  for (const [name, settings] of Object.entries(config.databases)) {
+    if (settings.connection === 'sqlite') continue;
+    try {
+      if (await ensureDatabaseExists(settings)) created.push(`${settings.database} (${name})`);
+    } catch (error) {
+      throw new UnreachableError(`cannot reach the ${name} database server ${whereIs(name as DatabaseName, config)}: ${reason(error)}`);
+    }
+  }
+  return created;
+}
+
+/** Fails fast, naming the variables to check, when a configured database or Redis does not answer. */
+export async function assertReachable(services: Services): Promise<void> {
+  const { config } = services;
+  const failures = Object.entries(await services.databases.ping()).filter(([, error]) => error !== null);
+  if (failures.length > 0) {
+    const [name, error] = failures[0]!;
+    throw new UnreachableError(`cannot reach the ${name} database ${whereIs(name as DatabaseName, config)}: ${error}`);
+  }
+  if (services.redis) {
+    try {
+      await services.redis.ready(TIMEOUT_MS);
+    } catch (error) {
+      throw new UnreachableError(`${reason(error)} (check REDIS_URL, REDIS_HOST/REDIS_PORT or REDIS_SENTINELS)`);
+    }
+  }
+}
+
+function whereIs(name: DatabaseName, config: Config): string {
+  const settings = config.databases[name];
+  const prefix = name.toUpperCase();
+  if (settings.connection === 'sqlite') return `file ${settings.file} (${prefix}_DB_DATABASE, STORAGE_PATH)`;
+  return `"${settings.database}" on ${settings.connection} at ${settings.host}:${settings.port} as ${settings.user} (${prefix}_DB_* or DB_*)`;
+}
+
+function reason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: string }).code;
+  return code && !error.message.includes(code) ? `${error.message} (${code})` : error.message || (code ?? 'unknown error');
+}

@@ -1,0 +1,90 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** How to reach Redis: directly, or through Sentinel (REDIS_SENTINELS + REDIS_SENTINEL_SERVICE). */
+export interface RedisSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly db: number;
+  readonly tls: boolean;
+  /** REDIS_PREFIX: put before every key Marg writes, so several deployments can share one Redis. */
+  readonly prefix: string;
+  readonly sentinels: readonly { host: string; port: number }[];
+  readonly sentinelService: string | undefined;
+  readonly sentinelPassword: string | undefined;
+}
+
+/** Where a client points, for messages (never includes the password). */
+export function describeRedis(settings: RedisSettings): string {
+  return settings.sentinels.length > 0
+    ? `sentinel ${settings.sentinelService} via ${settings.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`
+    : `${settings.host}:${settings.port}/${settings.db}`;
+}
+
+export function redisOptions(settings: RedisSettings): RedisOptions {
+  const common: RedisOptions = {
+    db: settings.db,
+    ...(settings.username ? { username: settings.username } : {}),
+    ...(settings.password ? { password: settings.password } : {}),
+    ...(settings.tls ? { tls: {} } : {}),
+    // Commands fail after a short outage instead of queueing forever: callers see an error, /health sees "unhealthy".
+    maxRetriesPerRequest: 2,
+    connectTimeout: 5_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  };
+  if (settings.sentinels.length > 0) {
+    return {
+      ...common,
+      sentinels: settings.sentinels.map((s) => ({ host: s.host, port: s.port })),
+      name: settings.sentinelService ?? 'mymaster',
+      ...(settings.sentinelPassword ? { sentinelPassword: settings.sentinelPassword } : {}),
+    };
+  }
+  return { ...common, host: settings.host, port: settings.port };
+}
+
+/**
+ * One shared command connection per process (ioredis pipelines concurrent commands over
+ * it). Opened on first use; `ready()` fails fast at boot when Redis is unreachable.
+ */
+export class RedisConnections {
+  #client: Redis | undefined;
+
+  constructor(readonly settings: RedisSettings) {}
+
+  get client(): Redis {
+    this.#client ??= this.duplicate();
+    return this.#client;
+  }
+
+  /** A dedicated connection (blocking commands, subscribers, BullMQ). The caller closes it. */
+  duplicate(extra: RedisOptions = {}): Redis {
+    const client = new Redis({ ...redisOptions(this.settings), ...extra });
+    // Errors surface on the commands that hit them; an unhandled 'error' event would crash the process.
+    client.on('error', () => {});
+    return client;
+  }
+
+  async ready(timeoutMs = 5_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.client.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } catch (error) {
+      throw new Error(`cannot reach Redis at ${describeRedis(this.settings)}: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    if (client) await client.quit().catch(() => client.disconnect());
+  }
+}
