@@ -1,6 +1,6 @@
 import type { Generated } from 'kysely';
 import type { DatabaseConnection, MigrationSet } from '../database/contract.ts';
-import { now, withId } from '../database/schema.ts';
+import { exactVarchar, now, withId } from '../database/schema.ts';
 
 export type AuditEvent =
   | 'auth.signin'
@@ -40,7 +40,8 @@ export const auditMigrations: MigrationSet = {
     async up(db, ctx) {
       await withId(db.schema.createTable('audit_log'), ctx)
         .addColumn('at', 'varchar(32)', (c) => c.notNull())
-        .addColumn('event', 'varchar(64)', (c) => c.notNull())
+        // `?event=` filters by it: the same answer on every dialect.
+        .addColumn('event', exactVarchar(64, ctx), (c) => c.notNull())
         .addColumn('actor_id', 'integer')
         .addColumn('subject', 'varchar(255)')
         .addColumn('ip', 'varchar(64)')

@@ -1,6 +1,6 @@
 import type { Generated } from 'kysely';
 import type { MigrationSet } from '../database/contract.ts';
-import { withId } from '../database/schema.ts';
+import { exactVarchar, withId } from '../database/schema.ts';
 
 /** The shared identity database (the guides' `marg-rbac`): users, roles, assignments. */
 export interface RbacDatabase {
@@ -33,7 +33,8 @@ export const rbacMigrations: MigrationSet = {
   '2026_11_22_0001_create_users': {
     async up(db, ctx) {
       await withId(db.schema.createTable('users'), ctx)
-        .addColumn('email', 'varchar(255)', (c) => c.notNull().unique())
+        // Emails are stored lower-cased and matched exactly on every dialect.
+        .addColumn('email', exactVarchar(255, ctx), (c) => c.notNull().unique())
         .addColumn('name', 'varchar(255)', (c) => c.notNull())
         .addColumn('password_hash', 'varchar(255)', (c) => c.notNull())
         .addColumn('created_at', 'varchar(32)', (c) => c.notNull())

@@ -1,5 +1,7 @@
 import type { Cache } from '../cache/repository.ts';
 import type { DatabaseConnection } from '../database/contract.ts';
+import { withDatabaseLock } from '../database/database-lock.ts';
+import { readWriteContext } from '../database/read-write-context.ts';
 import { now } from '../database/schema.ts';
 import type { JsonValue } from '../support/json.ts';
 import { formatRoleRef, type AppPermissions, type RoleRef } from './permissions.ts';
@@ -41,7 +43,8 @@ export class Rbac {
     if (this.ttlSeconds > 0) {
       const [version, entry] = await this.cache.getMany([VERSION_KEY, userKey(userId)]);
       if (isCachedEntry(entry) && entry.version === (version ?? 0)) return entry.principal;
-      const principal = await this.#load(userId);
+      // Filled from the primary: a lagging replica must not put stale permissions in the cache for RBAC_CACHE_TTL.
+      const principal = await readWriteContext.run({ wrote: true, stickyUntil: 0 }, () => this.#load(userId));
       if (principal) {
         const cached: JsonValue = { version: (version as number | undefined) ?? 0, principal: principal as unknown as JsonValue };
         await this.cache.set(userKey(userId), cached, this.ttlSeconds);
@@ -110,6 +113,8 @@ export class Rbac {
       .select(['roles.app', 'roles.name', 'roles.description', 'role_permissions.permission'])
       .orderBy('roles.app')
       .orderBy('roles.id')
+      // Without it PostgreSQL returns them in insertion order, SQLite and MySQL in key order.
+      .orderBy('role_permissions.permission')
       .execute();
     const byRole = new Map<string, { app: string; name: string; description: string; permissions: string[] }>();
     for (const row of rows) {
@@ -127,7 +132,8 @@ export class Rbac {
    */
   async syncDefinitions(apps: Readonly<Record<string, AppPermissions>>): Promise<boolean> {
     let changed = false;
-    await this.connection.db.transaction().execute(async (tx) => {
+    // Nodes booting together would both insert a missing role (a duplicate key, or a deadlock on MySQL): they take turns.
+    await withDatabaseLock(this.connection, 'marg_sync_roles', (db) => db.transaction().execute(async (tx) => {
       for (const [app, definition] of Object.entries(apps)) {
         for (const [name, role] of Object.entries(definition.roles)) {
           let row = await tx.selectFrom('roles').select(['id', 'description']).where('app', '=', app).where('name', '=', name).executeTakeFirst();
@@ -147,7 +153,7 @@ export class Rbac {
           if (toAdd.length + toRemove.length > 0) changed = true;
         }
       }
-    });
+    }));
     if (changed) await this.cache.increment(VERSION_KEY);
     return changed;
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Principal } from './rbac.ts';
 import type { RateLimiter } from '../ratelimit/contract.ts';
 import type { Services } from '../platform/services.ts';
@@ -26,7 +27,9 @@ export class SignIn {
 
   async attempt(emailInput: string, password: string, ip: string): Promise<SignInResult> {
     const email = normaliseEmail(emailInput);
-    const [emailState, ipState] = await Promise.all([this.#byEmail.peek(email), this.#byIp.peek(ip)]);
+    // Counter keys carry a hash of the address, not the address itself (they live in Redis or a file).
+    const emailKey = createHash('sha256').update(email).digest('base64url').slice(0, 32);
+    const [emailState, ipState] = await Promise.all([this.#byEmail.peek(emailKey), this.#byIp.peek(ip)]);
     if (!emailState.allowed || !ipState.allowed) {
       const retryAfterSeconds = Math.max(emailState.retryAfterSeconds, ipState.retryAfterSeconds);
       await this.services.audit.record('auth.lockout', { subject: email, ip, details: { retryAfterSeconds } });
@@ -37,11 +40,11 @@ export class SignIn {
     const valid = await verifyPassword(credentials?.passwordHash, password);
     const principal = valid && credentials ? await this.services.rbac.principal(credentials.user.id) : undefined;
     if (!principal) {
-      await Promise.all([this.#byEmail.hit(email), this.#byIp.hit(ip)]);
+      await Promise.all([this.#byEmail.hit(emailKey), this.#byIp.hit(ip)]);
       await this.services.audit.record('auth.signin_failed', { actorId: credentials?.user.id ?? null, subject: email, ip });
       return { ok: false, reason: 'invalid' };
     }
-    await this.#byEmail.reset(email);
+    await this.#byEmail.reset(emailKey);
     await this.services.audit.record('auth.signin', { actorId: principal.id, subject: email, ip });
     return { ok: true, principal };
   }

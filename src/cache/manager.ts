@@ -13,6 +13,7 @@ export function createCacheStore(config: Config, backends: Backends): CacheStore
     case 'sqlite':
       return new SqliteCacheStore(backends.files.open('cache'), `${config.cache.prefix}:`);
     case 'redis':
-      return new RedisCacheStore(backends.redis.client, config.redis.prefix, `${config.cache.prefix}:`);
+      // Each port has its own namespace under REDIS_PREFIX (cache:, session:, lock:, ratelimit:), so a flush touches only the cache.
+      return new RedisCacheStore(backends.redis.client, `${config.redis.prefix}cache:`, `${config.cache.prefix}:`);
   }
 }

@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from '../config/config.ts';
 import { ConfigError } from '../config/env-files.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
+import { readWriteContext } from '../database/read-write-context.ts';
 import { UnreachableError } from '../platform/connectivity.ts';
 import { createServices, type Services } from '../platform/services.ts';
 
@@ -18,7 +19,8 @@ export async function withServices<T>(work: (services: Services) => Promise<T>):
   // One-shot commands print their own results; only warnings and worse are logged.
   const services = createServices(config, createLogger({ logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel }));
   try {
-    return await work(services);
+    // A command that writes then reads (grant, then show) reads its own writes, even with read replicas.
+    return await readWriteContext.run({ wrote: false, stickyUntil: 0 }, () => work(services));
   } finally {
     await services.close();
   }

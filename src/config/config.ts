@@ -126,7 +126,7 @@ function databaseConfig(name: DatabaseName, env: Env & Record<string, unknown>, 
 }
 
 function redisSettings(env: Env): RedisSettings {
-  const fromUrl = env.REDIS_URL ? new URL(env.REDIS_URL) : undefined;
+  const fromUrl = env.REDIS_URL ? parseRedisUrl(env.REDIS_URL) : undefined;
   return {
     host: fromUrl?.hostname || env.REDIS_HOST,
     port: fromUrl?.port ? Number(fromUrl.port) : env.REDIS_PORT,
@@ -139,6 +139,18 @@ function redisSettings(env: Env): RedisSettings {
     sentinelService: env.REDIS_SENTINEL_SERVICE,
     sentinelPassword: env.REDIS_SENTINEL_PASSWORD,
   };
+}
+
+/** A REDIS_URL that does not parse, or names no host, is a config error (never echoed: it may hold a password). */
+function parseRedisUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(['REDIS_URL: is not a valid URL (redis://[user:password@]host:port/db)']);
+  }
+  if (!url.hostname) throw new ConfigError(['REDIS_URL: names no host (redis://[user:password@]host:port/db)']);
+  return url;
 }
 
 /** `a, b:3307` → [{a, default}, {b, 3307}] (the schema already checked the shape). */
@@ -168,7 +180,7 @@ function parseEnv(raw: RawEnv): Env {
     const given = picked[name];
     const message = describeProblem(e.schema, e.message);
     // A secret's value is never echoed back.
-    const shown = given === undefined || /KEY|PASSWORD|SECRET/.test(name) ? '' : ` (got ${JSON.stringify(given)})`;
+    const shown = given === undefined || /KEY|PASSWORD|SECRET|_URL$/.test(name) ? '' : ` (got ${JSON.stringify(given)})`;
     return `${name}: ${message}${shown}`;
   });
   if (problems.length > 0) throw new ConfigError(dedupe(problems));

@@ -1,5 +1,6 @@
 import { Migrator, type Kysely, type MigrationResult } from 'kysely';
-import type { DatabaseConnection, MigrationSet } from './contract.ts';
+import type { DatabaseConnection, MigrationSet, SqlDialect } from './contract.ts';
+import { withDatabaseLock } from './database-lock.ts';
 
 export interface MigrationStatus {
   readonly name: string;
@@ -14,9 +15,8 @@ export interface MigrationOutcome {
 // Kysely's own table names are kept out of the apps' namespaces.
 const TABLES = { migrationTableName: 'marg_migrations', migrationLockTableName: 'marg_migrations_lock' };
 
-function migratorFor(connection: DatabaseConnection, migrations: MigrationSet): Migrator {
-  const ctx = { dialect: connection.dialect };
-  const db = connection.db as Kysely<unknown>;
+function migratorFor(db: Kysely<unknown>, dialect: SqlDialect, migrations: MigrationSet): Migrator {
+  const ctx = { dialect };
   return new Migrator({
     db,
     ...TABLES,
@@ -36,16 +36,21 @@ function migratorFor(connection: DatabaseConnection, migrations: MigrationSet): 
   });
 }
 
-/** Runs pending migrations; Kysely's lock table keeps concurrent runs (several nodes booting) safe. */
-export async function migrateToLatest(connection: DatabaseConnection, migrations: MigrationSet): Promise<MigrationOutcome> {
-  const { error, results } = await migratorFor(connection, migrations).migrateToLatest();
+/**
+ * Runs pending migrations. Nodes that boot together take turns: the whole run (Kysely creating
+ * its own tables included, which its lock does not cover) holds a database lock.
+ */
+export async function migrateToLatest<DB>(connection: DatabaseConnection<DB>, migrations: MigrationSet): Promise<MigrationOutcome> {
+  const { error, results } = await withDatabaseLock(connection, 'marg_migrate', (db) =>
+    migratorFor(db as Kysely<unknown>, connection.dialect, migrations).migrateToLatest(),
+  );
   return {
     applied: (results ?? []).filter((r: MigrationResult) => r.status === 'Success').map((r) => r.migrationName),
     error: error === undefined ? undefined : error instanceof Error ? error : new Error(String(error)),
   };
 }
 
-export async function migrationStatus(connection: DatabaseConnection, migrations: MigrationSet): Promise<MigrationStatus[]> {
-  const infos = await migratorFor(connection, migrations).getMigrations();
+export async function migrationStatus<DB>(connection: DatabaseConnection<DB>, migrations: MigrationSet): Promise<MigrationStatus[]> {
+  const infos = await migratorFor(connection.db as Kysely<unknown>, connection.dialect, migrations).getMigrations();
   return infos.map((i) => ({ name: i.name, executedAt: i.executedAt }));
 }

@@ -118,7 +118,12 @@ class RoutingConnection implements DatabaseConnection {
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     if (this.#pinned || !isRead(query) || readWriteContext.readsMustUsePrimary()) {
-      if (!isRead(query)) readWriteContext.noteWrite();
+      if (!isRead(query)) {
+        readWriteContext.noteWrite();
+        // Read-your-writes on this connection even outside a request: the MySQL migrator takes
+        // get_lock and then reads its state on one connection, which a lagging replica would falsify.
+        this.#pinned = true;
+      }
       return (await this.primaryConnection()).executeQuery<R>(query);
     }
     const replica = this.router.pickReplica();

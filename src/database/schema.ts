@@ -1,4 +1,4 @@
-import { sql, type CreateTableBuilder, type InsertQueryBuilder, type InsertResult } from 'kysely';
+import { sql, type CreateTableBuilder, type InsertQueryBuilder, type InsertResult, type RawBuilder } from 'kysely';
 import type { MigrationContext, SqlDialect } from './contract.ts';
 
 /** An auto-increment integer primary key `id`, spelled the way each dialect wants it. */
@@ -6,6 +6,15 @@ export function withId<T extends string>(table: CreateTableBuilder<T, never>, ct
   return ctx.dialect === 'pgsql'
     ? table.addColumn('id', 'serial', (c) => c.primaryKey())
     : table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+}
+
+/**
+ * A `varchar(length)` that compares exactly, as SQLite and PostgreSQL do: MySQL/MariaDB's
+ * default collation (utf8mb4_unicode_ci) would find 'jose@…' for 'josé@…', 'ss' for 'ß' and
+ * 'A' for 'a'. For columns looked up by what a person typed (emails, filters).
+ */
+export function exactVarchar(length: number, ctx: MigrationContext): RawBuilder<unknown> {
+  return ctx.dialect === 'mysql' ? sql.raw(`varchar(${length}) character set utf8mb4 collate utf8mb4_bin`) : sql.raw(`varchar(${length})`);
 }
 
 /** Current time as stored in every table: ISO-8601 UTC text, which sorts and compares the same on every dialect. */

@@ -2,6 +2,7 @@ import { createPool } from 'mysql2';
 import pg from 'pg';
 import { Kysely, MysqlDialect, PostgresDialect, sql, type Dialect, type DatabaseIntrospector } from 'kysely';
 import type { DatabaseConnection } from './contract.ts';
+import { readWriteContext } from './read-write-context.ts';
 import { ReplicaDriver } from './replica-driver.ts';
 
 export interface HostPort {
@@ -40,7 +41,9 @@ export function createServerConnection<DB>(name: string, config: ServerDatabaseC
     dialect: config.connection,
     db,
     async ping() {
-      await sql`select 1`.execute(db);
+      // Raw SQL runs on the primary and counts as a write; a health check is not the request's
+      // write, so it runs in a context of its own and does not make the session read the primary.
+      await readWriteContext.run({ wrote: false, stickyUntil: 0 }, () => sql`select 1`.execute(db));
     },
     async close() {
       await db.destroy();

@@ -1,5 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 
+// Served the same on every host, before host routing, and without a session.
+const SHARED_PATHS = /^\/(health(\/|$|\?)|assets\/)/;
+
+/** `/health…` and `/assets/…`: answered on any host (load balancers probe by IP) and never need a session. */
+export function isSharedPath(url: string): boolean {
+  return SHARED_PATHS.test(url);
+}
+
 /**
  * Maps a Host header to an app: `flow.marg.localhost:8080` → `flow` when `flow` is a
  * known app and the rest is MARG_DOMAIN. Anything else is an unknown host.

@@ -14,7 +14,8 @@ import { AppContext } from './app-context.ts';
 import { assetRoutes } from './assets.ts';
 import { verifyCsrf } from './csrf.ts';
 import { HttpError } from './errors.ts';
-import { appFromHost } from './hosts.ts';
+import { appFromHost, isSharedPath } from './hosts.ts';
+import { refuseNulCharacters } from './nul-guard.ts';
 import { html } from './html.ts';
 import { errorPage } from './layout.ts';
 import { SessionManager } from './session.ts';
@@ -24,8 +25,7 @@ import { sessionRoutes } from './session-routes.ts';
 import { validatorCompiler } from './validation.ts';
 
 const UNKNOWN_HOST_PREFIX = '/_unknown-host';
-// Served the same on every host, before host routing.
-const SHARED_PATHS = /^\/(health(\/|$|\?)|assets\/)/;
+const ERROR_TITLES: Readonly<Record<number, string>> = { 403: 'Forbidden', 404: 'Not found', 429: 'Too many requests', 503: 'Service unavailable' };
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Builds the web role: every app on its own host name, sessions shared across them. */
@@ -45,7 +45,7 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
     // Host-based routing: `flow.<domain>/x` is routed as `/flow/x`; each app is a plugin under its prefix.
     rewriteUrl: (req) => {
       const url = req.url ?? '/';
-      if (SHARED_PATHS.test(url)) return url;
+      if (isSharedPath(url)) return url;
       const app = appFromHost(req.headers.host, config.domain, appNames);
       return `${app ? `/${app}` : UNKNOWN_HOST_PREFIX}${url}`;
     },
@@ -97,6 +97,7 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
     await server.register(readWritePlugin, { stickySeconds: config.db.stickySeconds });
   }
   await server.register(sessionPlugin, { manager: sessions, config: config.session });
+  server.addHook('preValidation', refuseNulCharacters);
   server.addHook('preHandler', verifyCsrf);
 
   await server.register(healthRoutes, { services, lifecycle });
@@ -156,7 +157,7 @@ async function sendError(request: FastifyRequest, reply: FastifyReply, error: Ht
     return reply.code(error.statusCode).type('application/json; charset=utf-8').send(body);
   }
   if (error.statusCode === 401 && request.method === 'GET') return reply.redirect(ctx.signInUrl(request), 302);
-  const title = error.statusCode === 404 ? 'Not found' : error.statusCode === 403 ? 'Forbidden' : error.statusCode >= 500 ? 'Server error' : 'Request refused';
+  const title = ERROR_TITLES[error.statusCode] ?? (error.statusCode >= 500 ? 'Server error' : 'Request refused');
   return reply.code(error.statusCode).type('text/html; charset=utf-8').send(errorPage(error.statusCode, title, error.message).value);
 }
 

@@ -2,6 +2,8 @@ import '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config/config.ts';
+import { HttpError } from './errors.ts';
+import { isSharedPath } from './hosts.ts';
 import { Session, type SessionManager } from './session.ts';
 
 declare module 'fastify' {
@@ -20,19 +22,38 @@ export const XSRF_COOKIE = 'XSRF-TOKEN';
  */
 export const sessionPlugin = fp<{ manager: SessionManager; config: Config['session'] }>(async (app, { manager, config }) => {
   app.decorateRequest('session', null);
+  // Requests whose session store failed: answered 503 without touching the cookie (an outage must not sign anyone out).
+  const storeFailed = new WeakSet<FastifyRequest>();
+  const unavailable = (request: FastifyRequest, error: unknown) => {
+    storeFailed.add(request);
+    request.session = null;
+    request.log.error({ err: error }, 'session store unavailable');
+    return new HttpError(503, 'service_unavailable', 'Sessions are unavailable right now (the session store does not answer). Try again shortly.', undefined, { 'retry-after': '5' });
+  };
 
   app.addHook('onRequest', async (request) => {
     const id = request.cookies[config.cookie];
-    if (id) request.session = (await manager.load(id)) ?? null;
+    if (!id || isSharedPath(request.url)) return;
+    try {
+      request.session = (await manager.load(id)) ?? null;
+    } catch (error) {
+      throw unavailable(request, error);
+    }
   });
 
   app.addHook('onSend', async (request, reply) => {
+    if (storeFailed.has(request) || isSharedPath(request.url)) return;
     const session = request.session;
     if (!session) {
       if (request.cookies[config.cookie]) clearCookies(reply, config);
       return;
     }
-    const action = await manager.commit(session);
+    let action: Awaited<ReturnType<SessionManager['commit']>>;
+    try {
+      action = await manager.commit(session);
+    } catch (error) {
+      throw unavailable(request, error);
+    }
     if (action === 'clear') clearCookies(reply, config);
     if (action === 'set') {
       const base = cookieOptions(request, config, manager.lifetimeSeconds);

@@ -13,6 +13,6 @@ export function createRateLimitStore(config: Config, backends: Backends): RateLi
     case 'sqlite':
       return new SqliteRateLimitStore(backends.files.open('cache'), config.cache.prefix);
     case 'redis':
-      return new RedisRateLimitStore(backends.redis.client, `${config.redis.prefix}${config.cache.prefix}`);
+      return new RedisRateLimitStore(backends.redis.client, `${config.redis.prefix}ratelimit:`);
   }
 }

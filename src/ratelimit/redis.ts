@@ -10,7 +10,9 @@ export class RedisRateLimitStore implements RateLimitStore {
   constructor(private readonly client: Redis, private readonly prefix: string) {}
 
   limiter(name: string, rule: RateLimitRule): RateLimiter {
-    return new FlexibleRateLimiter(new RateLimiterRedis({ ...flexibleOptions(this.prefix, name, rule), storeClient: this.client }), rule);
+    // Redis keys take any character: keep REDIS_PREFIX as written (`marg:prod.`), so every key stays under it.
+    const keyPrefix = `${this.prefix}${name}`;
+    return new FlexibleRateLimiter(new RateLimiterRedis({ ...flexibleOptions(this.prefix, name, rule), keyPrefix, storeClient: this.client }), rule);
   }
 
   async close(): Promise<void> {}
