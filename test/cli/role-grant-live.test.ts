@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import type { RawEnv } from '../../src/config/env-files.ts';
 import { HostClient } from '../support/client.ts';
 import { cleanupCli, describeResult, runMarg, startMarg, tempDir, type RunningMarg } from '../support/cli.ts';
-import { startTestServer, TEST_DOMAIN, TEST_PASSWORD, type TestServer } from '../support/platform.ts';
+import { backendEnv, startTestServer, TEST_DOMAIN, TEST_PASSWORD, type TestServer } from '../support/platform.ts';
 
 /**
  * The issue's key scenario: an operator changes a role with the CLI, a separate process,
@@ -60,6 +60,8 @@ describe('role:grant from the CLI reaches a running server at once', () => {
   it('against an in-process server sharing the storage folder', async () => {
     server = await startTestServer({ CACHE_STORE: 'sqlite' });
     const cliEnv: RawEnv = {
+      // The same databases and Redis as the server when the suite runs on servers (the test matrix).
+      ...backendEnv(server),
       STORAGE_PATH: server.storage,
       APP_KEY: server.config.appKey,
       MARG_DOMAIN: TEST_DOMAIN,

@@ -1,8 +1,12 @@
 import { MemoryCacheStore } from '../../src/cache/memory.ts';
+import { RedisCacheStore } from '../../src/cache/redis.ts';
 import { SqliteCacheStore } from '../../src/cache/sqlite.ts';
 import { describeCacheContract, describeLruEviction, type CacheFactory } from './cache.contract.ts';
 import type { ContractOptions } from './fixture.ts';
+import { openRedisPair, redisService } from './redis-fixture.ts';
 import { openSqlitePair } from './sqlite-files.ts';
+
+const redis = await redisService();
 
 // The manager builds stores this way (src/cache/manager.ts): the SQLite prefix is `${CACHE_PREFIX}:`.
 const drivers: { name: string; factory: CacheFactory; options?: ContractOptions }[] = [
@@ -22,6 +26,20 @@ const drivers: { name: string; factory: CacheFactory; options?: ContractOptions 
         close: files.close,
       };
     },
+  },
+  {
+    name: 'redis',
+    // As the manager: REDIS_PREFIX before every key, flush scoped to `${CACHE_PREFIX}:`.
+    factory: async ({ prefix }) => {
+      const pair = await openRedisPair();
+      return {
+        store: new RedisCacheStore(pair.first, pair.prefix, `${prefix}:`),
+        second: new RedisCacheStore(pair.second, pair.prefix, `${prefix}:`),
+        withPrefix: (other) => new RedisCacheStore(pair.first, pair.prefix, `${other}:`),
+        close: pair.close,
+      };
+    },
+    options: { skip: redis.skipReason },
   },
 ];
 

@@ -3,20 +3,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPS } from '../../apps/index.ts';
 import { generateAppKey } from '../../src/config/app-key.ts';
-import { buildConfig, type Config } from '../../src/config/config.ts';
+import { buildConfig, DATABASE_NAMES, type Config } from '../../src/config/config.ts';
 import type { RawEnv } from '../../src/config/env-files.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import type { ServerDatabaseConfig } from '../../src/database/server.ts';
+import { createMissingDatabases } from '../../src/platform/connectivity.ts';
 import { migrateAll } from '../../src/platform/migrate.ts';
 import { createServices, type Services } from '../../src/platform/services.ts';
 import { startWeb, type RunningWeb } from '../../src/platform/web-role.ts';
 import type { User } from '../../src/auth/users.ts';
 import type { RoleRef } from '../../src/auth/permissions.ts';
 import { HostClient } from './client.ts';
+import { deleteRedisKeys, dropServerDatabase, uniqueTestStem } from './server-databases.ts';
 
 export const TEST_DOMAIN = 'marg.localhost';
 export const TEST_PASSWORD = 'correct horse battery staple';
 
-/** A migrated platform in a temporary storage folder. */
+/** A migrated platform in a temporary storage folder (and, on servers, databases and keys of its own). */
 export interface TestPlatform {
   readonly config: Config;
   readonly services: Services;
@@ -24,9 +27,19 @@ export interface TestPlatform {
   close(): Promise<void>;
 }
 
-/** Env for a test platform: temp storage, a fresh key, quiet logs; `env` overrides. */
-export function testEnv(storage: string, env: RawEnv = {}): RawEnv {
-  return {
+const DRIVER_VARIABLES = ['DB_CONNECTION', ...DATABASE_NAMES.map((n) => `${n.toUpperCase()}_DB_DRIVER`)];
+const SERVER_DRIVERS = new Set(['mysql', 'mariadb', 'pgsql']);
+const REDIS_DRIVER_VARIABLES = ['SESSION_DRIVER', 'CACHE_STORE', 'LOCK_STORE', 'RATE_LIMIT_STORE'];
+
+/**
+ * Env for a test platform: the process environment (so `DB_CONNECTION=pgsql npm test` runs the
+ * suite on PostgreSQL), temp storage, a fresh key, quiet logs; `env` overrides. When a server
+ * backend is selected, the platform gets its own names under `stem`, unless `env` names them
+ * itself: databases `<stem>_<name>`, and Redis keys under REDIS_PREFIX `<stem>_`. close()
+ * drops and deletes exactly those.
+ */
+export function testEnv(storage: string, env: RawEnv = {}, stem = uniqueTestStem()): RawEnv {
+  const merged: RawEnv = {
     ...process.env,
     NODE_ENV: 'test',
     APP_KEY: generateAppKey(),
@@ -37,22 +50,72 @@ export function testEnv(storage: string, env: RawEnv = {}): RawEnv {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     ...env,
   };
+  const serverDatabases = DRIVER_VARIABLES.some((name) => SERVER_DRIVERS.has(merged[name] ?? ''));
+  if (serverDatabases && env.DB_DATABASE === undefined) {
+    merged.DB_DATABASE = stem;
+    // A database named in the shell would be shared by every platform: use the stem's instead.
+    for (const name of DATABASE_NAMES) {
+      const variable = `${name.toUpperCase()}_DB_DATABASE`;
+      if (env[variable] === undefined) delete merged[variable];
+    }
+  }
+  const redis = REDIS_DRIVER_VARIABLES.some((name) => merged[name] === 'redis');
+  if (redis && env.REDIS_PREFIX === undefined) merged.REDIS_PREFIX = `${stem}_`;
+  return merged;
 }
 
 export async function createTestPlatform(env: RawEnv = {}): Promise<TestPlatform> {
   const storage = mkdtempSync(join(tmpdir(), 'marg-test-'));
-  const config = buildConfig(storage, testEnv(storage, env));
-  const services = createServices(config, createLogger(config));
-  await migrateAll(services, APPS);
+  const stem = uniqueTestStem();
+  const config = buildConfig(storage, testEnv(storage, env, stem));
+  // Only what carries this platform's stem is dropped: a test that names its own database keeps it.
+  const ownDatabases = Object.values(config.databases).filter(
+    (d): d is ServerDatabaseConfig => d.connection !== 'sqlite' && d.database.startsWith(`${stem}_`),
+  );
+  const ownRedisPrefix = config.redis.prefix === `${stem}_` ? config.redis.prefix : undefined;
+  const cleanUp = async () => {
+    const results = await Promise.allSettled([
+      ...ownDatabases.map((d) => dropServerDatabase(d)),
+      ...(ownRedisPrefix ? [deleteRedisKeys(config.redis, ownRedisPrefix)] : []),
+    ]);
+    rmSync(storage, { recursive: true, force: true });
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw new Error(`cleaning up the test platform ${stem} failed`, { cause: failed.reason });
+  };
+  let services: Services | undefined;
+  try {
+    await createMissingDatabases(config);
+    services = createServices(config, createLogger(config));
+    await migrateAll(services, APPS);
+  } catch (error) {
+    await services?.close().catch(() => {});
+    await cleanUp().catch(() => {});
+    throw error;
+  }
+  const ready = services;
   return {
     config,
-    services,
+    services: ready,
     storage,
     async close() {
-      await services.close();
-      rmSync(storage, { recursive: true, force: true });
+      try {
+        await ready.close();
+      } finally {
+        await cleanUp();
+      }
     },
   };
+}
+
+const BACKEND_VARIABLE = /^(DB_|(ACCOUNTS|FLOW|LINKS|RBAC)_DB_|REDIS_)|^(SESSION_DRIVER|CACHE_STORE|LOCK_STORE|RATE_LIMIT_STORE)$/;
+
+/**
+ * The variables that pick this platform's databases and Redis (drivers, hosts, its own database
+ * stem and key prefix), for a CLI child that must work on the same data: the CLI helpers start
+ * children without the runner's Marg variables, so a child sees the matrix backends only through this.
+ */
+export function backendEnv(platform: TestPlatform): RawEnv {
+  return Object.fromEntries(Object.entries(platform.config.raw).filter(([name, value]) => value !== undefined && BACKEND_VARIABLE.test(name)));
 }
 
 /** The whole web role on a real TCP port (PORT=0), with helpers to make users and clients. */
@@ -68,7 +131,13 @@ let userCounter = 0;
 
 export async function startTestServer(env: RawEnv = {}): Promise<TestServer> {
   const platform = await createTestPlatform(env);
-  const web = await startWeb(platform.services, APPS);
+  let web: RunningWeb;
+  try {
+    web = await startWeb(platform.services, APPS);
+  } catch (error) {
+    await platform.close().catch(() => {});
+    throw error;
+  }
   return {
     ...platform,
     web,
@@ -85,8 +154,11 @@ export async function startTestServer(env: RawEnv = {}): Promise<TestServer> {
       return user;
     },
     async close() {
-      await web.stop();
-      await platform.close();
+      try {
+        await web.stop();
+      } finally {
+        await platform.close();
+      }
     },
   };
 }
