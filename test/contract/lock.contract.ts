@@ -41,10 +41,10 @@ export function describeLockContract(driverName: string, factory: LockFactory, o
 
     it('refuses a second owner until the lock expires; the late holder cannot then release it', async (t) => {
       const { store } = await setup(t);
-      const start = Date.now();
       assert.equal(await store.acquire('job', 'owner-a', 300), true);
+      const acquired = Date.now();
       assert.equal(await store.acquire('job', 'owner-b', 300), false);
-      await sleepUntil(start, 400);
+      await sleepUntil(acquired, 400);
       assert.equal(await store.release('job', 'owner-a'), false, 'an expired lock is no longer held, so not released');
       assert.equal(await store.acquire('job', 'owner-b', 5000), true);
       assert.equal(await store.release('job', 'owner-a'), false, 'the expired holder does not free the new holder’s lock');

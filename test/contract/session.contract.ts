@@ -59,10 +59,10 @@ export function describeSessionContract(driverName: string, factory: SessionFact
     it('expires a record after its TTL', async (t) => {
       const { store } = await setup(t);
       const id = newId();
-      const start = Date.now();
       await store.write(id, 'short-lived', 1);
+      const written = Date.now();
       assert.equal(await store.read(id), 'short-lived');
-      await sleepUntil(start, 1200);
+      await sleepUntil(written, 1200);
       assert.equal(await store.read(id), undefined);
     });
 
