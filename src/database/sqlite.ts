@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import type { DatabaseConnection } from './contract.ts';
 
 /** Opens a SQLite file tuned for a web server: WAL for concurrent readers, a busy timeout for writers. */
@@ -15,9 +15,28 @@ export function openSqliteFile(file: string): SQLite.Database {
   return handle;
 }
 
+/**
+ * Kysely prepares every query anew; better-sqlite3 statements are reusable, so the same SQL
+ * text gets the same statement (queries are parameterised, so the texts are few).
+ */
+function withStatementCache(handle: SQLite.Database, limit = 500): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => handle.close(),
+    prepare(sqlText: string) {
+      const cached = statements.get(sqlText);
+      // A statement still iterating (a stream) cannot run again: such a query gets a fresh one.
+      if (cached && !cached.busy) return cached;
+      const statement = handle.prepare(sqlText);
+      if (!cached && statements.size < limit) statements.set(sqlText, statement);
+      return statement;
+    },
+  };
+}
+
 export function createSqliteConnection<DB>(name: string, file: string): DatabaseConnection<DB> {
   const handle = openSqliteFile(file);
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: handle }) });
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
   return {
     name,
     dialect: 'sqlite',
