@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignIn } from '../../src/auth/signin.ts';
 import type { Services } from '../../src/platform/services.ts';
-import { cleanupCli, describeResult, migratedProject, runMarg, withCliServices } from '../support/cli.ts';
+import { cleanupCli, describeResult, migratedProject, principalOf, runMarg, withCliServices } from '../support/cli.ts';
 
 const PASSWORD = 'a long enough password';
 
@@ -10,11 +10,7 @@ describe('marg role:grant, role:revoke and user:password', () => {
   let dir: string;
   const marg = (...args: string[]) => runMarg(args, { cwd: dir });
   const inspect = <T>(work: (services: Services) => Promise<T>) => withCliServices(dir, {}, work);
-  const principalOf = (email: string) =>
-    inspect(async (services) => {
-      const user = await services.users.findByEmail(email);
-      return user && services.rbac.principal(user.id);
-    });
+  const lookUp = (email: string) => principalOf(dir, email);
 
   before(async () => {
     dir = await migratedProject();
@@ -30,12 +26,12 @@ describe('marg role:grant, role:revoke and user:password', () => {
   it('grants and revokes, saying what changed, effective at once', async () => {
     const email = 'dee@example.test';
     // Resolve (and cache) the permissions first, so the grant must invalidate them.
-    assert.deepEqual((await principalOf(email))?.permissions, ['flow.tasks.read']);
+    assert.deepEqual((await lookUp(email))?.permissions, ['flow.tasks.read']);
 
     const grant = await marg('role:grant', '--email', email, '--role', 'flow:admin');
     assert.equal(grant.code, 0, describeResult(grant));
     assert.equal(grant.stdout, `Granted flow:admin to ${email}\n`);
-    assert.ok((await principalOf(email))?.permissions.includes('flow.tasks.manage'));
+    assert.ok((await lookUp(email))?.permissions.includes('flow.tasks.manage'));
 
     const again = await marg('role:grant', '--email', email, '--role', 'flow:admin');
     assert.equal(again.code, 0, describeResult(again));
@@ -44,7 +40,7 @@ describe('marg role:grant, role:revoke and user:password', () => {
     const revoke = await marg('role:revoke', '--email', email, '--role', 'flow:admin');
     assert.equal(revoke.code, 0, describeResult(revoke));
     assert.equal(revoke.stdout, `Revoked flow:admin from ${email}\n`);
-    const principal = await principalOf(email);
+    const principal = await lookUp(email);
     assert.deepEqual(principal?.roles, ['flow:viewer']);
     assert.deepEqual(principal?.permissions, ['flow.tasks.read']);
 

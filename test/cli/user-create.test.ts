@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignIn } from '../../src/auth/signin.ts';
 import type { Services } from '../../src/platform/services.ts';
-import { cleanupCli, describeResult, migratedProject, runMarg, withCliServices } from '../support/cli.ts';
+import { cleanupCli, describeResult, migratedProject, principalOf, runMarg, withCliServices } from '../support/cli.ts';
 
 const ALL_ROLES = ['accounts', 'flow', 'links'].flatMap((app) => ['viewer', 'editor', 'admin'].map((role) => `${app}:${role}`));
 const PASSWORD = 'a long enough password';
@@ -12,11 +12,7 @@ describe('marg user:create', () => {
   let dir: string;
   const marg = (...args: string[]) => runMarg(args, { cwd: dir });
   const inspect = <T>(work: (services: Services) => Promise<T>) => withCliServices(dir, {}, work);
-  const principalOf = (email: string) =>
-    inspect(async (services) => {
-      const user = await services.users.findByEmail(email);
-      return user && services.rbac.principal(user.id);
-    });
+  const lookUp = (email: string) => principalOf(dir, email);
 
   before(async () => {
     dir = await migratedProject();
@@ -29,7 +25,7 @@ describe('marg user:create', () => {
     assert.match(result.stdout, /^Created user #\d+ ann@example\.test with flow:editor, links:viewer\n$/);
     assert.equal(result.stderr, '');
 
-    const principal = await principalOf('ann@example.test');
+    const principal = await lookUp('ann@example.test');
     assert.ok(principal);
     assert.equal(principal.name, 'ann', 'the name defaults to the part before @');
     assert.deepEqual([...principal.roles].sort(), ['flow:editor', 'links:viewer']);
@@ -43,7 +39,7 @@ describe('marg user:create', () => {
     const result = await marg('user:create', '--email', 'bo@example.test', '--password', PASSWORD, '--name', 'Bo Builder');
     assert.equal(result.code, 0, describeResult(result));
     assert.match(result.stdout, /^Created user #\d+ bo@example\.test\n$/);
-    const principal = await principalOf('bo@example.test');
+    const principal = await lookUp('bo@example.test');
     assert.equal(principal?.name, 'Bo Builder');
     assert.deepEqual(principal?.roles, []);
   });
@@ -68,6 +64,6 @@ describe('marg user:create', () => {
     assert.equal(unknownApp!.stderr, `marg: unknown role payroll:admin; known: ${ALL_ROLES.join(', ')}\n`);
     assert.match(unknownRole!.stderr, /^marg: --role "flow:owner" is not app:role, with role one of viewer, editor, admin/);
     assert.match(missing!.stderr, /required option '--email <email>' not specified/);
-    assert.equal(await principalOf('cy@example.test'), undefined);
+    assert.equal(await lookUp('cy@example.test'), undefined);
   });
 });

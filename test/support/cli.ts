@@ -62,6 +62,14 @@ export async function withCliServices<T>(cwd: string, env: RawEnv, work: (servic
   }
 }
 
+/** A user's resolved permissions and roles as the CLI run in `cwd` would see them (undefined: no such user). */
+export function principalOf(cwd: string, email: string) {
+  return withCliServices(cwd, {}, async (services) => {
+    const user = await services.users.findByEmail(email);
+    return user && services.rbac.principal(user.id);
+  });
+}
+
 /**
  * A temp project folder as `marg key:generate && marg migrate` leave it (`.env` with an
  * APP_KEY, migrated `storage/`), made in-process: each CLI run costs seconds of startup,
