@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { can, type Principal } from '../../src/auth/rbac.ts';
 import type { AppContext } from '../../src/http/app-context.ts';
-import { HttpError, notFound } from '../../src/http/errors.ts';
+import { notFound } from '../../src/http/errors.ts';
 import type { Task } from './task.ts';
 import type { TaskStore } from './tasks-store.ts';
 
@@ -33,14 +33,8 @@ export async function taskForChange(
   const task = await store.find(id);
   if (!task) throw notFound('Task');
   if (!mayChange(principal, task, action)) {
-    await ctx.services.audit.record('rbac.denied', {
-      actorId: principal.id,
-      subject: 'flow.tasks.manage',
-      ip: request.ip,
-      details: { method: request.method, path: request.originalUrl, taskId: task.id, action },
-    });
     const message = action === 'delete' ? 'You can only delete your own tasks.' : 'You can only change your own tasks or tasks assigned to you.';
-    throw new HttpError(403, 'forbidden', message);
+    throw await ctx.deny(request, principal, 'flow.tasks.manage', { message, details: { taskId: task.id, action } });
   }
   return { principal, task };
 }

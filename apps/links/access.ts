@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { can, type Principal } from '../../src/auth/rbac.ts';
 import type { AppContext } from '../../src/http/app-context.ts';
-import { forbidden, notFound } from '../../src/http/errors.ts';
+import { notFound } from '../../src/http/errors.ts';
 import type { Link, LinksStore } from './links-store.ts';
 
 export const READ = 'links.links.read';
@@ -29,14 +29,6 @@ export async function linkForChange(
   const principal = await ctx.requirePermission(request, permission);
   const link = await store.find(id);
   if (!link) throw notFound('Link');
-  if (!mayChange(principal, link)) {
-    await ctx.services.audit.record('rbac.denied', {
-      actorId: principal.id,
-      subject: MANAGE,
-      ip: request.ip,
-      details: { method: request.method, path: request.originalUrl, linkId: link.id, ownerId: link.ownerId },
-    });
-    throw forbidden(MANAGE);
-  }
+  if (!mayChange(principal, link)) throw await ctx.deny(request, principal, MANAGE, { details: { linkId: link.id, ownerId: link.ownerId } });
   return { principal, link };
 }

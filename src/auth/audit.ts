@@ -2,15 +2,18 @@ import type { Generated } from 'kysely';
 import type { DatabaseConnection, MigrationSet } from '../database/contract.ts';
 import { exactVarchar, now, withId } from '../database/schema.ts';
 
-export type AuditEvent =
-  | 'auth.signin'
-  | 'auth.signin_failed'
-  | 'auth.lockout'
-  | 'auth.signout'
-  | 'rbac.denied'
-  | 'rbac.granted'
-  | 'rbac.revoked'
-  | 'user.created';
+/** Every event the audit log records (the audit page filters by them). */
+export const AUDIT_EVENTS = [
+  'auth.signin',
+  'auth.signin_failed',
+  'auth.lockout',
+  'auth.signout',
+  'rbac.denied',
+  'rbac.granted',
+  'rbac.revoked',
+  'user.created',
+] as const;
+export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 
 export interface AuditDatabase {
   audit_log: {

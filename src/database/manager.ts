@@ -1,5 +1,6 @@
 import type { Config, DatabaseName } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
+import { withTimeout } from '../support/timeout.ts';
 import type { DatabaseConnection } from './contract.ts';
 import { createServerConnection } from './server.ts';
 import { createSqliteConnection } from './sqlite.ts';
@@ -39,18 +40,12 @@ export class DatabaseManager {
     const names = Object.keys(this.config.databases) as DatabaseName[];
     const results = await Promise.all(
       names.map(async (name) => {
-        let timer: NodeJS.Timeout | undefined;
         try {
-          await Promise.race([
-            this.get(name).ping(),
-            new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS))),
-          ]);
+          await withTimeout(this.get(name).ping(), PING_TIMEOUT_MS);
           return null;
         } catch (error) {
           const { code, message } = error as { code?: string; message?: string };
           return message || code || 'unknown error';
-        } finally {
-          clearTimeout(timer);
         }
       }),
     );

@@ -3,7 +3,7 @@ import { can, type Principal } from '../auth/rbac.ts';
 import { SignIn } from '../auth/signin.ts';
 import type { AppModule } from '../platform/app-module.ts';
 import type { Services } from '../platform/services.ts';
-import { forbidden, unauthenticated } from './errors.ts';
+import { forbidden, HttpError, unauthenticated } from './errors.ts';
 import { appUrl } from './hosts.ts';
 import type { SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
@@ -50,16 +50,27 @@ export class AppContext {
   /** 401 when signed out; 403 (and an audit entry) when the permission is missing. */
   async requirePermission(request: FastifyRequest, permission: string): Promise<Principal> {
     const principal = await this.requireUser(request);
-    if (!can(principal, permission)) {
-      await this.services.audit.record('rbac.denied', {
-        actorId: principal.id,
-        subject: permission,
-        ip: request.ip,
-        details: { method: request.method, path: request.originalUrl },
-      });
-      throw forbidden(permission);
-    }
+    if (!can(principal, permission)) throw await this.deny(request, principal, permission);
     return principal;
+  }
+
+  /**
+   * Records a denial in the audit log and returns the 403 to throw: for a missing permission,
+   * and for rules on top of it (an editor touching someone else's item needs `…manage`).
+   */
+  async deny(
+    request: FastifyRequest,
+    principal: Principal,
+    permission: string,
+    options: { message?: string; details?: Record<string, unknown> } = {},
+  ): Promise<HttpError> {
+    await this.services.audit.record('rbac.denied', {
+      actorId: principal.id,
+      subject: permission,
+      ip: request.ip,
+      details: { method: request.method, path: request.originalUrl, ...options.details },
+    });
+    return options.message ? new HttpError(403, 'forbidden', options.message) : forbidden(permission);
   }
 
   session(request: FastifyRequest): Session {

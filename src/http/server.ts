@@ -56,6 +56,7 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
 
   server.setValidatorCompiler(validatorCompiler);
   server.addHook('onResponse', async (request, reply) => {
+    if (!services.logger.isLevelEnabled('info')) return;
     request.log.info(
       { method: request.method, url: request.originalUrl, host: request.headers.host, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
       'request',
@@ -81,9 +82,6 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
   await server.register(cookie);
   await server.register(formbody);
   server.addHook('onRequest', securityHeaders(config.domain));
-  server.addHook('onSend', async (request, reply) => {
-    if (request.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
-  });
 
   if (Object.values(config.databases).some((db) => db.connection !== 'sqlite' && db.readHosts.length > 0)) {
     await server.register(readWritePlugin, { stickySeconds: config.db.stickySeconds });

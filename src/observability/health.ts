@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { MargFastify } from '../platform/app-module.ts';
 import type { Lifecycle } from '../platform/lifecycle.ts';
 import type { Services } from '../platform/services.ts';
+import { withTimeout } from '../support/timeout.ts';
 
 type CheckState = 'healthy' | 'unhealthy';
 const CHECK_TIMEOUT_MS = 2_000;
@@ -52,13 +53,10 @@ export async function healthRoutes(app: MargFastify, opts: { services: Services;
 }
 
 async function check(probe: () => Promise<void>): Promise<CheckState> {
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([probe(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS)))]);
+    await withTimeout(probe(), CHECK_TIMEOUT_MS);
     return 'healthy';
   } catch {
     return 'unhealthy';
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { withTimeout } from '../support/timeout.ts';
 
 /** How to reach Redis: directly, or through Sentinel (REDIS_SENTINELS + REDIS_SENTINEL_SERVICE). */
 export interface RedisSettings {
@@ -74,18 +75,11 @@ export class RedisConnections {
     let connectionError: Error | undefined;
     const remember = (error: Error) => (connectionError = error);
     client.on('error', remember);
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        client.ping(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
+      await withTimeout(client.ping(), timeoutMs);
     } catch (error) {
       throw new Error(`cannot reach Redis at ${describeRedis(this.settings)}: ${(connectionError ?? (error as Error)).message}`);
     } finally {
-      clearTimeout(timer);
       client.off('error', remember);
     }
   }

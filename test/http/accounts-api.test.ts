@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RoleRef } from '../../src/auth/permissions.ts';
+import { parseRoleRef, type RoleRef } from '../../src/auth/permissions.ts';
 import { HostClient } from '../support/client.ts';
 import { startTestServer, TEST_DOMAIN, TEST_PASSWORD, type TestServer } from '../support/platform.ts';
 
 const role = (text: string): RoleRef => {
-  const [app, name] = text.split(':') as [string, RoleRef['role']];
-  return { app, role: name };
+  const ref = parseRoleRef(text);
+  assert.ok(ref, `not a role: ${text}`);
+  return ref;
 };
 
 describe('accounts API', () => {

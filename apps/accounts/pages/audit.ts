@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../../../src/auth/audit.ts';
+import { AUDIT_EVENTS } from '../../../src/auth/audit.ts';
 import type { AppContext } from '../../../src/http/app-context.ts';
 import { html } from '../../../src/http/html.ts';
 import { decodeCursor, page } from '../../../src/http/pagination.ts';
@@ -6,16 +6,6 @@ import type { MargFastify } from '../../../src/platform/app-module.ts';
 import { AuditQuery } from '../audit-api.ts';
 import { accountsNav, nextPageLink } from '../views.ts';
 
-const EVENTS: readonly AuditEvent[] = [
-  'auth.signin',
-  'auth.signin_failed',
-  'auth.lockout',
-  'auth.signout',
-  'rbac.denied',
-  'rbac.granted',
-  'rbac.revoked',
-  'user.created',
-];
 
 /** GET /audit — the audit log, newest first, filterable by event. */
 export async function auditPage(app: MargFastify, opts: { ctx: AppContext }): Promise<void> {
@@ -35,7 +25,7 @@ ${accountsNav(viewer, 'audit')}
   <div><label for="event">Event</label>
   <select id="event" name="event">
     <option value="">All events</option>
-    ${EVENTS.map((e) => html`<option value="${e}"${e === event ? html` selected` : ''}>${e}</option>`)}
+    ${AUDIT_EVENTS.map((e) => html`<option value="${e}"${e === event ? html` selected` : ''}>${e}</option>`)}
   </select></div>
   <div><button type="submit" class="secondary">Filter</button></div>
 </form>
