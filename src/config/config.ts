@@ -5,8 +5,9 @@ import type { HostPort, ServerDatabaseConfig } from '../database/server.ts';
 import { EnvSchema, databaseVariable, type Env } from './schema.ts';
 import { ConfigError, readEnvironment, type RawEnv } from './env-files.ts';
 
-export type DatabaseName = 'accounts' | 'flow' | 'links' | 'rbac';
-export const DATABASE_NAMES: readonly DatabaseName[] = ['accounts', 'flow', 'links', 'rbac'];
+/** Each app's own, the shared RBAC one, and the platform's (queue jobs, schedule runs). */
+export type DatabaseName = 'accounts' | 'flow' | 'links' | 'rbac' | 'platform';
+export const DATABASE_NAMES: readonly DatabaseName[] = ['accounts', 'flow', 'links', 'rbac', 'platform'];
 
 export interface SqliteDatabaseConfig {
   readonly connection: 'sqlite';
@@ -43,6 +44,14 @@ export interface Config {
   readonly redis: RedisSettings;
   readonly rbacCacheTtl: number;
   readonly signin: { readonly maxAttempts: number; readonly lockoutSeconds: number };
+  readonly queue: {
+    readonly connection: Env['QUEUE_CONNECTION'];
+    readonly retryAfterMs: number;
+    readonly backlogThreshold: number;
+    readonly failedRetentionDays: number;
+  };
+  readonly mail: MailConfig;
+  readonly filesystem: { readonly disk: Env['FILESYSTEM_DISK']; readonly root: string };
   /** The merged raw environment, for drivers that read their own optional variables. */
   readonly raw: RawEnv;
 }
@@ -88,6 +97,14 @@ export function buildConfig(cwd: string, raw: RawEnv): Config {
     redis: redisSettings(env),
     rbacCacheTtl: env.RBAC_CACHE_TTL,
     signin: { maxAttempts: env.SIGNIN_MAX_ATTEMPTS, lockoutSeconds: env.SIGNIN_LOCKOUT_SECONDS },
+    queue: {
+      connection: env.QUEUE_CONNECTION,
+      retryAfterMs: env.QUEUE_RETRY_AFTER * 1000,
+      backlogThreshold: env.QUEUE_BACKLOG_THRESHOLD,
+      failedRetentionDays: env.QUEUE_FAILED_RETENTION_DAYS,
+    },
+    mail: mailConfig(env, join(storagePath, 'mail')),
+    filesystem: { disk: env.FILESYSTEM_DISK, root: join(storagePath, 'app') },
     raw,
   };
 }
@@ -122,6 +139,33 @@ function databaseConfig(name: DatabaseName, env: Env & Record<string, unknown>, 
     password: pick<string>('PASSWORD') ?? '',
     poolMax: env.DB_POOL_MAX,
     readHosts: parseHostList(pick<string>('READ_HOSTS'), DEFAULT_PORTS[connection]),
+  };
+}
+
+export interface MailConfig {
+  readonly mailer: 'log' | 'smtp';
+  /** Where the log mailer writes each message as an .eml file. */
+  readonly directory: string;
+  readonly host: string | undefined;
+  readonly port: number;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly encryption: Env['MAIL_ENCRYPTION'];
+  readonly from: { readonly address: string; readonly name: string };
+}
+
+function mailConfig(env: Env, directory: string): MailConfig {
+  const mailer = env.MAIL_MAILER ?? (env.MAIL_HOST ? 'smtp' : 'log');
+  if (mailer === 'smtp' && !env.MAIL_HOST) throw new ConfigError(['MAIL_HOST: is required when MAIL_MAILER=smtp']);
+  return {
+    mailer,
+    directory,
+    host: env.MAIL_HOST,
+    port: env.MAIL_PORT,
+    username: env.MAIL_USERNAME,
+    password: env.MAIL_PASSWORD,
+    encryption: env.MAIL_ENCRYPTION,
+    from: { address: env.MAIL_FROM_ADDRESS ?? `marg@${env.MARG_DOMAIN}`, name: env.MAIL_FROM_NAME },
   };
 }
 

@@ -78,7 +78,24 @@ export const EnvSchema = Type.Object({
   ...perDatabase('FLOW_'),
   ...perDatabase('LINKS_'),
   ...perDatabase('RBAC_'),
+  ...perDatabase('PLATFORM_'),
   RBAC_CACHE_TTL: Type.Integer({ minimum: 0, default: 3600, description: 'seconds' }),
+
+  QUEUE_CONNECTION: Type.Union([Type.Literal('database'), Type.Literal('redis')], { default: 'database' }),
+  QUEUE_RETRY_AFTER: Type.Integer({ minimum: 1, default: 90, description: 'seconds a reservation lasts before a dead worker\'s job is delivered again' }),
+  QUEUE_BACKLOG_THRESHOLD: Type.Integer({ minimum: 1, default: 1000, description: 'jobs waiting before /health reports queue "backlog"' }),
+  QUEUE_FAILED_RETENTION_DAYS: Type.Integer({ minimum: 1, default: 7, description: 'days failed jobs are kept before the scheduler prunes them' }),
+
+  MAIL_MAILER: Type.Optional(Type.Union([Type.Literal('log'), Type.Literal('smtp')], { description: 'default: smtp when MAIL_HOST is set, else log' })),
+  MAIL_HOST: Type.Optional(Type.String({ minLength: 1 })),
+  MAIL_PORT: port(587),
+  MAIL_USERNAME: Type.Optional(Type.String()),
+  MAIL_PASSWORD: Type.Optional(Type.String()),
+  MAIL_ENCRYPTION: Type.Union([Type.Literal('tls'), Type.Literal('starttls'), Type.Literal('none')], { default: 'starttls', description: 'tls: TLS from the start (port 465); starttls: upgrade when offered' }),
+  MAIL_FROM_ADDRESS: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$' })),
+  MAIL_FROM_NAME: Type.String({ default: 'Marg', minLength: 1 }),
+
+  FILESYSTEM_DISK: Type.Union([Type.Literal('local')], { default: 'local' }),
 
   SIGNIN_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 5 }),
   SIGNIN_LOCKOUT_SECONDS: Type.Integer({ minimum: 1, default: 900 }),

@@ -5,6 +5,8 @@ import type { MigrationSet } from '../database/contract.ts';
 import type { AppPermissions } from '../auth/permissions.ts';
 import type { User } from '../auth/users.ts';
 import type { AppContext } from '../http/app-context.ts';
+import type { JobHandlers } from '../queue/jobs.ts';
+import type { ScheduledTask } from '../scheduler/contract.ts';
 import type { Services } from './services.ts';
 
 /** The Fastify instance apps register routes on: TypeBox schemas type the handlers. */
@@ -36,5 +38,9 @@ export interface AppModule {
   readonly migrations: MigrationSet;
   readonly permissions: AppPermissions;
   routes(app: MargFastify, ctx: AppContext): Promise<void>;
+  /** Queue jobs this app handles, by name (`links.clicks`). */
+  readonly jobs?: JobHandlers;
+  /** Cron tasks `marg schedule` runs for this app. */
+  readonly schedule?: readonly ScheduledTask[];
   seed?(services: Services, ctx: SeedContext): Promise<void>;
 }

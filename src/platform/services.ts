@@ -14,6 +14,8 @@ import type { RateLimitStore } from '../ratelimit/contract.ts';
 import { createRateLimitStore } from '../ratelimit/manager.ts';
 import type { SessionStore } from '../session/contract.ts';
 import { createSessionStore } from '../session/manager.ts';
+import { createQueueDriver } from '../queue/manager.ts';
+import { Queue } from '../queue/queue.ts';
 import { Backends } from './backends.ts';
 
 /** Everything a role needs, built once from config: the drivers behind every port. */
@@ -28,6 +30,8 @@ export interface Services {
   readonly users: Users;
   readonly rbac: Rbac;
   readonly audit: AuditLog;
+  /** Dispatch jobs here; `marg work` (or `marg start`) runs them. */
+  readonly queue: Queue;
   /** The Redis connection when a driver uses Redis (for health checks). */
   readonly redis: RedisConnections | undefined;
   close(): Promise<void>;
@@ -41,6 +45,7 @@ export function createServices(config: Config, logger: Logger): Services {
   const locks = new Locks(createLockStore(config, backends));
   const rateLimits = createRateLimitStore(config, backends);
   const rbacDb = databases.get<RbacDatabase>('rbac');
+  const queue = new Queue(createQueueDriver(config, databases));
   return {
     config,
     logger,
@@ -52,9 +57,10 @@ export function createServices(config: Config, logger: Logger): Services {
     users: new Users(rbacDb),
     rbac: new Rbac(rbacDb, cache, config.rbacCacheTtl),
     audit: new AuditLog(databases.get<AuditDatabase>('accounts')),
+    queue,
     redis: backends.redisInUse,
     async close() {
-      await Promise.allSettled([sessions.close(), cache.store.close(), locks.store.close(), rateLimits.close()]);
+      await Promise.allSettled([sessions.close(), cache.store.close(), locks.store.close(), rateLimits.close(), queue.driver.close()]);
       await databases.close();
       await backends.close();
     },

@@ -1,0 +1,133 @@
+/**
+ * The queue port (DESIGN §2): jobs dispatched by name with a JSON payload, consumed by
+ * workers on any node. One semantics on every driver, proven by one contract suite:
+ *
+ * - **At least once.** A job is reserved for `retryAfterMs`; a living worker keeps renewing
+ *   its reservation, so a running job is never handed out twice. When the worker dies, the
+ *   reservation expires and the job is delivered again (that delivery counts as an attempt).
+ *   Handlers must therefore tolerate running twice.
+ * - **Tries.** `attempt` counts deliveries, from 1. A failure before the last try is retried
+ *   after the backoff; the last failure (or a delivery past the last try) fails the job.
+ * - **Failed jobs are kept** with their error until retried, forgotten, flushed or pruned.
+ * - **Unique key.** While a job with the key is waiting, delayed or running, another
+ *   dispatch with that key is dropped and reports the existing job.
+ */
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export interface Backoff {
+  readonly type: 'fixed' | 'exponential';
+  /** fixed: every retry waits this long; exponential: delayMs × 2^(retry − 1). */
+  readonly delayMs: number;
+}
+
+export interface DispatchOptions {
+  /** Default "default". Letters, digits, `-` and `_`. */
+  readonly queue?: string;
+  readonly delayMs?: number;
+  /** Total deliveries allowed; default: the worker's `--tries`. */
+  readonly tries?: number;
+  readonly backoff?: Backoff;
+  /** Default: the worker's `--timeout`. */
+  readonly timeoutMs?: number;
+  readonly uniqueKey?: string;
+}
+
+/** A dispatch after defaults are applied: what drivers store. */
+export interface NewJob {
+  readonly name: string;
+  readonly payload: JsonValue;
+  readonly queue: string;
+  readonly delayMs: number;
+  readonly tries: number | null;
+  readonly backoff: Backoff | null;
+  readonly timeoutMs: number | null;
+  readonly uniqueKey: string | null;
+}
+
+export interface DispatchResult {
+  readonly id: string;
+  /** True when a job with the same unique key was already pending: nothing new was queued. */
+  readonly duplicate: boolean;
+}
+
+/** A job handed to a worker. */
+export interface ReservedJob extends Omit<NewJob, 'delayMs'> {
+  readonly id: string;
+  /** This delivery's number, from 1. */
+  readonly attempt: number;
+}
+
+/** What the worker runtime decided about one delivery. */
+export type JobOutcome =
+  | { readonly status: 'completed' }
+  | { readonly status: 'retry'; readonly delayMs: number; readonly error: string }
+  | { readonly status: 'failed'; readonly error: string };
+
+/** Runs one delivery to an outcome; never rejects. */
+export type JobProcessor = (job: ReservedJob) => Promise<JobOutcome>;
+
+export interface ConsumeOptions {
+  /** In priority order: a job on an earlier queue is taken first. */
+  readonly queues: readonly string[];
+  readonly concurrency: number;
+  /** How long to wait before looking again when every queue is empty. */
+  readonly idleMs: number;
+  /** A store error the consumer survived (it retries); for logging. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** A running consumer. */
+export interface Consumer {
+  /** Deliveries in progress. */
+  readonly running: number;
+  /** Stops taking jobs; resolves when the running ones have reported their outcomes. */
+  stop(): Promise<void>;
+  /**
+   * Stops at once: jobs still running are handed back (delivered again at once, without
+   * counting an attempt when the driver can) instead of waiting for their reservation to expire.
+   */
+  abandon(): Promise<void>;
+}
+
+export interface QueueCounts {
+  readonly queue: string;
+  readonly waiting: number;
+  readonly running: number;
+  readonly delayed: number;
+  readonly failed: number;
+  /** Jobs completed during the last full minute. */
+  readonly perMinute: number;
+}
+
+export interface FailedJob {
+  readonly id: string;
+  readonly queue: string;
+  readonly name: string;
+  readonly payload: JsonValue;
+  readonly attempts: number;
+  readonly error: string;
+  readonly failedAt: string;
+}
+
+export interface QueueDriver {
+  readonly driver: string;
+  dispatch(job: NewJob): Promise<DispatchResult>;
+  consume(processor: JobProcessor, options: ConsumeOptions): Consumer;
+  /** Per queue that has ever held a job (or is named). */
+  stats(queues?: readonly string[]): Promise<QueueCounts[]>;
+  /** Waiting + delayed + running over every queue: what `/health` compares with the backlog threshold. */
+  size(): Promise<number>;
+  failed(limit: number): Promise<FailedJob[]>;
+  /** Back to waiting with its attempts reset; false for an unknown id. */
+  retry(id: string): Promise<boolean>;
+  retryAll(): Promise<number>;
+  /** Deletes one failed job; false for an unknown id. */
+  forget(id: string): Promise<boolean>;
+  /** Deletes every failed job (of one queue); returns how many. */
+  flushFailed(queue?: string): Promise<number>;
+  /** Deletes failed jobs older than the date; returns how many. */
+  pruneFailed(olderThan: Date): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,36 @@
+import { migrateToLatest } from '../../src/database/migrator.ts';
+import { DatabaseQueueDriver } from '../../src/queue/database.ts';
+import { queueMigrations } from '../../src/queue/database-schema.ts';
+import { serverDatabase, serverService, sqliteDatabase, type DatabaseFactory } from './database.fixture.ts';
+import type { ContractOptions } from './fixture.ts';
+import { describeQueueContract, type QueueFactory } from './queue.contract.ts';
+
+const [mysql, pgsql] = await Promise.all([serverService('mysql'), serverService('pgsql')]);
+
+/** The database driver on a fresh, migrated database, through two connections (two "nodes"). */
+function onDatabase(open: DatabaseFactory): QueueFactory {
+  return async ({ retryAfterMs }) => {
+    const fixture = await open();
+    const first = fixture.open();
+    const outcome = await migrateToLatest(first, queueMigrations);
+    if (outcome.error) throw outcome.error;
+    const store = new DatabaseQueueDriver(first, { retryAfterMs });
+    const second = new DatabaseQueueDriver(fixture.open(), { retryAfterMs });
+    return {
+      store,
+      second,
+      async close() {
+        await Promise.all([store.close(), second.close()]);
+        await fixture.close();
+      },
+    };
+  };
+}
+
+const drivers: { name: string; factory: QueueFactory; options?: ContractOptions }[] = [
+  { name: 'database (sqlite)', factory: onDatabase(sqliteDatabase) },
+  { name: 'database (mysql/MariaDB)', factory: onDatabase(() => serverDatabase('mysql')), options: { skip: mysql.skipReason } },
+  { name: 'database (pgsql)', factory: onDatabase(() => serverDatabase('pgsql')), options: { skip: pgsql.skipReason } },
+];
+
+for (const driver of drivers) describeQueueContract(driver.name, driver.factory, driver.options);
