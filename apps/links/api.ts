@@ -6,13 +6,15 @@ import { decodeCursor, page } from '../../src/http/pagination.ts';
 import { IdParams } from '../../src/http/params.ts';
 import { linkJson } from './link-json.ts';
 import type { LinksParts } from './parts.ts';
-
+import { clicksByDay } from './clicks.ts';
 
 const ListQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 64 })),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),
   owner: Type.Optional(Type.Literal('me')),
 });
+
+const ClicksQuery = Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 366 })) }, { additionalProperties: false });
 
 const Title = Type.Union([Type.String(), Type.Null()]);
 const CreateBody = Type.Object(
@@ -47,6 +49,13 @@ export async function linksApi(app: MargFastify, parts: LinksParts): Promise<voi
     const link = await store.find(request.params.id);
     if (!link) throw notFound('Link');
     return linkJson(ctx, request, link);
+  });
+
+  app.get('/api/links/:id/clicks', { schema: { params: IdParams, querystring: ClicksQuery } }, async (request) => {
+    await ctx.requirePermission(request, READ);
+    const link = await store.find(request.params.id);
+    if (!link) throw notFound('Link');
+    return { data: await clicksByDay(parts.connection, link.id, request.query.days ?? 30) };
   });
 
   app.patch('/api/links/:id', { schema: { params: IdParams, body: UpdateBody } }, async (request) => {

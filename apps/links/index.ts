@@ -1,5 +1,6 @@
 import type { AppModule } from '../../src/platform/app-module.ts';
 import { linksApi } from './api.ts';
+import { clickJobs, clicksRollupTask } from './clicks.ts';
 import { linksMigrations } from './migrations.ts';
 import { linksPages } from './pages.ts';
 import { createLinksParts } from './parts.ts';
@@ -7,7 +8,7 @@ import { linksPermissions } from './permissions.ts';
 import { redirectRoutes } from './redirect.ts';
 import { seedLinks } from './seed.ts';
 
-/** links: short links with a public redirect `/:slug` that counts clicks. */
+/** links: short links with a public redirect `/:slug` whose clicks are counted through the queue. */
 export const links: AppModule = {
   name: 'links',
   title: 'Links',
@@ -21,5 +22,7 @@ export const links: AppModule = {
     await app.register(linksPages, parts);
     await app.register(redirectRoutes, parts);
   },
+  jobs: clickJobs,
+  schedule: [clicksRollupTask],
   seed: seedLinks,
 };

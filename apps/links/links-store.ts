@@ -14,6 +14,8 @@ export interface LinksDatabase {
     created_at: string;
     updated_at: string;
   };
+  link_click_ledger: { batch_id: string; link_id: number; day: string; clicks: number; created_at: number };
+  link_clicks_daily: { link_id: number; day: string; clicks: number };
 }
 
 export interface Link {

@@ -24,4 +24,30 @@ export const linksMigrations: MigrationSet = {
       await db.schema.dropTable('links').execute();
     },
   },
+  '2026_11_22_0002_create_click_ledger': {
+    async up(db) {
+      // One row per link per dispatched batch: the batch id makes a redelivered job a no-op.
+      await db.schema
+        .createTable('link_click_ledger')
+        .addColumn('batch_id', 'varchar(36)', (c) => c.notNull())
+        .addColumn('link_id', 'integer', (c) => c.notNull())
+        .addColumn('day', 'varchar(10)', (c) => c.notNull())
+        .addColumn('clicks', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('link_click_ledger_pk', ['batch_id', 'link_id'])
+        .execute();
+      await db.schema.createIndex('link_click_ledger_created_at').on('link_click_ledger').column('created_at').execute();
+      await db.schema
+        .createTable('link_clicks_daily')
+        .addColumn('link_id', 'integer', (c) => c.notNull())
+        .addColumn('day', 'varchar(10)', (c) => c.notNull())
+        .addColumn('clicks', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('link_clicks_daily_pk', ['link_id', 'day'])
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropTable('link_clicks_daily').execute();
+      await db.schema.dropTable('link_click_ledger').execute();
+    },
+  },
 };

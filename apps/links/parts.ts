@@ -1,5 +1,6 @@
+import type { DatabaseConnection } from '../../src/database/contract.ts';
 import type { AppContext } from '../../src/http/app-context.ts';
-import { databaseClickCounter, type ClickCounter } from './clicks.ts';
+import { ClickBuffer } from './clicks.ts';
 import { LinkService } from './link-service.ts';
 import { LinksStore, type LinksDatabase } from './links-store.ts';
 import { SlugCache } from './slug-cache.ts';
@@ -7,15 +8,16 @@ import { SlugCache } from './slug-cache.ts';
 /** The pieces the links routes share, built once per server. */
 export interface LinksParts {
   readonly ctx: AppContext;
+  readonly connection: DatabaseConnection<LinksDatabase>;
   readonly store: LinksStore;
   readonly slugs: SlugCache;
   readonly service: LinkService;
-  readonly countClick: ClickCounter;
+  readonly clicks: ClickBuffer;
 }
 
 export function createLinksParts(ctx: AppContext): LinksParts {
   const connection = ctx.services.databases.get<LinksDatabase>('links');
   const store = new LinksStore(connection);
   const slugs = new SlugCache(ctx.services.cache, store);
-  return { ctx, store, slugs, service: new LinkService(store, slugs), countClick: databaseClickCounter(connection) };
+  return { ctx, connection, store, slugs, service: new LinkService(store, slugs), clicks: new ClickBuffer(ctx.services.queue, ctx.services.logger) };
 }

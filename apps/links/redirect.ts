@@ -11,21 +11,16 @@ const SlugParams = Type.Object({ slug: Type.String() });
  * `/api/...`) over parameters, so those always win over a slug.
  */
 export async function redirectRoutes(app: MargFastify, parts: LinksParts): Promise<void> {
-  const { slugs, countClick } = parts;
+  const { slugs, clicks } = parts;
+  // A graceful stop queues the clicks still in memory.
+  app.addHook('onClose', () => clicks.flush());
 
   app.get('/:slug', { schema: { params: SlugParams } }, async (request, reply) => {
     const { slug } = request.params;
     const target = SLUG_PATTERN.test(slug) ? await slugs.target(slug) : undefined;
     if (!target) throw notFound('Short link');
     // HEAD (link checkers, unfurlers) answers the same but is not a visit.
-    if (request.method === 'GET') {
-      try {
-        await countClick(target.id);
-      } catch (error) {
-        // A lost click must not cost the visitor their redirect.
-        request.log.warn({ err: error, linkId: target.id }, 'click not counted');
-      }
-    }
+    if (request.method === 'GET') clicks.record(target.id);
     return reply.header('cache-control', 'private, no-store').redirect(target.url, 302);
   });
 }

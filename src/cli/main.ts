@@ -2,9 +2,11 @@ import { Command } from 'commander';
 import { registerHealth } from './commands/health.ts';
 import { registerKeyGenerate } from './commands/key-generate.ts';
 import { registerMigrate } from './commands/migrate.ts';
+import { registerQueueCommands } from './commands/queue.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStart } from './commands/start.ts';
 import { registerUserCommands } from './commands/users.ts';
+import { registerWork } from './commands/work.ts';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('marg')
@@ -14,6 +16,6 @@ export async function main(argv: string[]): Promise<void> {
       // commander's own usage errors exit 2, like our UsageError.
       process.exit(error.exitCode === 0 ? 0 : 2);
     });
-  for (const register of [registerStart, registerServe, registerMigrate, registerKeyGenerate, registerUserCommands, registerHealth]) register(program);
+  for (const register of [registerStart, registerServe, registerMigrate, registerKeyGenerate, registerUserCommands, registerHealth, registerWork, registerQueueCommands]) register(program);
   await program.parseAsync(argv);
 }

@@ -3,11 +3,16 @@ import type { MigrationSet } from '../database/contract.ts';
 import { migrateToLatest, migrationStatus, type MigrationStatus } from '../database/migrator.ts';
 import { rbacMigrations } from '../auth/rbac-schema.ts';
 import type { AppModule } from './app-module.ts';
+import { platformMigrations } from './platform-schema.ts';
 import type { Services } from './services.ts';
 
-/** Which migrations belong to which database: the shared RBAC one, then each app's. */
+/** Which migrations belong to which database: the platform's, the shared RBAC one, then each app's. */
 export function migrationPlan(apps: readonly AppModule[]): { database: DatabaseName; migrations: MigrationSet }[] {
-  return [{ database: 'rbac', migrations: rbacMigrations }, ...apps.map((a) => ({ database: a.database, migrations: a.migrations }))];
+  return [
+    { database: 'platform', migrations: platformMigrations },
+    { database: 'rbac', migrations: rbacMigrations },
+    ...apps.map((a) => ({ database: a.database, migrations: a.migrations })),
+  ];
 }
 
 export interface MigrateReport {

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { generateAppKey } from '../../src/config/app-key.ts';
 import { cleanupCli, describeResult, runMarg, tempDir } from '../support/cli.ts';
 
-const DATABASES = ['rbac', 'accounts', 'flow', 'links'];
+const DATABASES = ['platform', 'rbac', 'accounts', 'flow', 'links'];
 
 /** `marg migrate --status` output: each database name, then one indented line per migration. */
 function sections(stdout: string): Map<string, string[]> {

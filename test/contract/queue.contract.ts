@@ -6,6 +6,7 @@ import { backoffDelay, normalise } from '../../src/queue/queue.ts';
 import { QueueWorker, type WorkerOptions } from '../../src/queue/worker.ts';
 import type { Services } from '../../src/platform/services.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { until } from '../support/wait.ts';
 import { sleep, type ContractOptions, type Fixture } from './fixture.ts';
 
 /** A driver with reservations of `retryAfterMs`; `second` is another instance on the same store. */
@@ -302,13 +303,4 @@ export function describeQueueContract(driverName: string, factory: QueueFactory,
       assert.equal(by.empty?.waiting, 0);
     });
   });
-}
-
-/** Polls until the condition holds; fails the test with a clear message when it never does. */
-export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${condition.toString().slice(0, 120)}`);
-    await sleep(20);
-  }
 }

@@ -32,7 +32,7 @@ describe('the web platform (every host)', () => {
       assert.equal(body.database, 'healthy');
       // Redis is reported only when a driver uses it (the test matrix runs this file with SESSION_DRIVER=redis too).
       assert.equal(body.redis, server.services.redis ? 'healthy' : 'not_configured');
-      assert.deepEqual(Object.keys(body.databases).sort(), ['accounts', 'flow', 'links', 'rbac']);
+      assert.deepEqual(Object.keys(body.databases).sort(), ['accounts', 'flow', 'links', 'platform', 'rbac']);
       assert.equal((await client.request('GET', 'flow', '/health/live', {}, host)).json().status, 'alive');
       assert.equal((await client.request('GET', 'flow', '/health/ready', {}, host)).json().status, 'ready');
     }

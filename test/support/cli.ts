@@ -89,7 +89,7 @@ export function tempDir(prefix = 'marg-cli-'): string {
   return dir;
 }
 
-function spawnMarg(args: readonly string[], options: RunOptions): ChildProcess {
+export function spawnMarg(args: readonly string[], options: RunOptions): ChildProcess {
   const child = spawn(process.execPath, [MARG_BIN, ...args], {
     cwd: options.cwd,
     env: cleanEnv(options.env),

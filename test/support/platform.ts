@@ -11,6 +11,7 @@ import { createMissingDatabases } from '../../src/platform/connectivity.ts';
 import { migrateAll } from '../../src/platform/migrate.ts';
 import { createServices, type Services } from '../../src/platform/services.ts';
 import { startWeb, type RunningWeb } from '../../src/platform/web-role.ts';
+import { startWorker, type RunningWorker } from '../../src/platform/worker-role.ts';
 import type { User } from '../../src/auth/users.ts';
 import type { RoleRef } from '../../src/auth/permissions.ts';
 import { HostClient } from './client.ts';
@@ -29,7 +30,7 @@ export interface TestPlatform {
 
 const DRIVER_VARIABLES = ['DB_CONNECTION', ...DATABASE_NAMES.map((n) => `${n.toUpperCase()}_DB_DRIVER`)];
 const SERVER_DRIVERS = new Set(['mysql', 'mariadb', 'pgsql']);
-const REDIS_DRIVER_VARIABLES = ['SESSION_DRIVER', 'CACHE_STORE', 'LOCK_STORE', 'RATE_LIMIT_STORE'];
+const REDIS_DRIVER_VARIABLES = ['SESSION_DRIVER', 'CACHE_STORE', 'LOCK_STORE', 'RATE_LIMIT_STORE', 'QUEUE_CONNECTION'];
 
 /**
  * Env for a test platform: the process environment (so `DB_CONNECTION=pgsql npm test` runs the
@@ -107,7 +108,7 @@ export async function createTestPlatform(env: RawEnv = {}): Promise<TestPlatform
   };
 }
 
-const BACKEND_VARIABLE = /^(DB_|(ACCOUNTS|FLOW|LINKS|RBAC)_DB_|REDIS_)|^(SESSION_DRIVER|CACHE_STORE|LOCK_STORE|RATE_LIMIT_STORE)$/;
+const BACKEND_VARIABLE = /^(DB_|(ACCOUNTS|FLOW|LINKS|RBAC|PLATFORM)_DB_|REDIS_)|^(SESSION_DRIVER|CACHE_STORE|LOCK_STORE|RATE_LIMIT_STORE|QUEUE_CONNECTION)$/;
 
 /**
  * The variables that pick this platform's databases and Redis (drivers, hosts, its own database
@@ -129,11 +130,14 @@ export interface TestServer extends TestPlatform {
 
 let userCounter = 0;
 
-export async function startTestServer(env: RawEnv = {}): Promise<TestServer> {
+/** `worker`: also run a queue worker in the process (as `marg start` does), polling every 20 ms. */
+export async function startTestServer(env: RawEnv = {}, options: { worker?: boolean } = {}): Promise<TestServer> {
   const platform = await createTestPlatform(env);
   let web: RunningWeb;
+  let worker: RunningWorker | undefined;
   try {
     web = await startWeb(platform.services, APPS);
+    if (options.worker) worker = startWorker(platform.services, APPS, { idleMs: 20, graceMs: 5_000 });
   } catch (error) {
     await platform.close().catch(() => {});
     throw error;
@@ -156,6 +160,7 @@ export async function startTestServer(env: RawEnv = {}): Promise<TestServer> {
     async close() {
       try {
         await web.stop();
+        await worker?.stop();
       } finally {
         await platform.close();
       }

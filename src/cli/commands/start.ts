@@ -7,6 +7,7 @@ import { migrateAll } from '../../platform/migrate.ts';
 import { seedIfEmpty } from '../../platform/seed.ts';
 import { createServices } from '../../platform/services.ts';
 import { startWeb } from '../../platform/web-role.ts';
+import { startWorker } from '../../platform/worker-role.ts';
 import { cliLogger, run } from '../context.ts';
 import { onShutdownSignal } from '../signals.ts';
 
@@ -14,7 +15,7 @@ import { onShutdownSignal } from '../signals.ts';
 export function registerStart(program: Command): void {
   program
     .command('start')
-    .description('run everything in one process on embedded storage (what `npm start` runs): migrate, seed demo data once, serve the apps')
+    .description('run everything in one process on embedded storage (what `npm start` runs): migrate, seed demo data once, serve the apps, run queued jobs and the schedule')
     .action(() =>
       run(async () => {
         let config = loadConfig();
@@ -30,6 +31,8 @@ export function registerStart(program: Command): void {
         await migrateAll(services, APPS);
         const seeded = await seedIfEmpty(services, APPS);
         const web = await startWeb(services, APPS);
+        // Phase 1: the worker runs in this process too, polling the embedded queue.
+        const worker = startWorker(services, APPS);
         const port = web.port === 80 ? '' : `:${web.port}`;
         const lines = ['', 'Marg is running:', ...APPS.map((a) => `  ${a.title.padEnd(9)} http://${a.name}.${config.domain}${port}/`)];
         if (seeded) {
@@ -45,6 +48,7 @@ export function registerStart(program: Command): void {
         process.stdout.write(lines.join('\n'));
         onShutdownSignal(async () => {
           await web.stop();
+          await worker.stop();
           await services.close();
           logger.flush();
         });
