@@ -1,6 +1,8 @@
 import { auditMigrations } from '../../src/auth/audit.ts';
 import type { AppModule } from '../../src/platform/app-module.ts';
 import { auditApi } from './audit-api.ts';
+import { avatarApi } from './avatar-api.ts';
+import { avatarJobs } from './avatar-job.ts';
 import { auditPage } from './pages/audit.ts';
 import { homePage } from './pages/home.ts';
 import { userPage } from './pages/user.ts';
@@ -18,8 +20,9 @@ export const accounts: AppModule = {
   database: 'accounts',
   migrations: auditMigrations,
   permissions: accountsPermissions,
+  jobs: avatarJobs,
   async routes(app, ctx) {
-    for (const plugin of [signInPage, usersApi, rolesApi, auditApi, homePage, usersPage, userPage, auditPage]) {
+    for (const plugin of [signInPage, usersApi, avatarApi, rolesApi, auditApi, homePage, usersPage, userPage, auditPage]) {
       await app.register(plugin, { ctx });
     }
   },

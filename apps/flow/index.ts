@@ -4,6 +4,9 @@ import { flowMigrations } from './migrations.ts';
 import { taskPages } from './pages.ts';
 import { flowPermissions } from './permissions.ts';
 import { seedTasks } from './seed.ts';
+import { flowReportJobs, flowSchedule } from './report.ts';
+import { reportRoutes } from './report-api.ts';
+import { reportMigrations } from './report-migrations.ts';
 
 /** flow: tasks with status, assignee and due date; a JSON API and a server-rendered board. */
 export const flow: AppModule = {
@@ -11,11 +14,14 @@ export const flow: AppModule = {
   title: 'Flow',
   description: 'Tasks: create, assign, track status and due dates',
   database: 'flow',
-  migrations: flowMigrations,
+  migrations: { ...flowMigrations, ...reportMigrations },
   permissions: flowPermissions,
   async routes(app, ctx) {
     await app.register(taskApi, { ctx });
     await app.register(taskPages, { ctx });
+    await app.register(reportRoutes, { ctx });
   },
+  jobs: flowReportJobs,
+  schedule: flowSchedule,
   seed: seedTasks,
 };

@@ -20,18 +20,19 @@ export async function healthRoutes(app: MargFastify, opts: { services: Services;
 
   app.get('/health', async (_request, reply) => {
     const redisClient = services.redis;
-    const [databases, cache, session, redis, queueSize] = await Promise.all([
+    const [databases, cache, session, redis, queueSize, storage] = await Promise.all([
       services.databases.ping(),
       check(() => services.cache.store.ping()),
       check(() => services.sessions.ping()),
       redisClient ? check(async () => void (await redisClient.client.ping())) : Promise.resolve('not_configured' as const),
       withTimeout(services.queue.driver.size(), CHECK_TIMEOUT_MS).catch(() => undefined),
+      check(() => services.storage.ping()),
     ]);
     // A backlog is reported, not failed: the node still serves; a queue store that does not answer fails.
     const queue = queueSize === undefined ? 'unhealthy' : queueSize >= services.config.queue.backlogThreshold ? 'backlog' : 'healthy';
     const databaseStates = Object.fromEntries(Object.entries(databases).map(([name, error]) => [name, error === null ? 'healthy' : 'unhealthy']));
     const database: CheckState = Object.values(databaseStates).every((s) => s === 'healthy') ? 'healthy' : 'unhealthy';
-    const healthy = database === 'healthy' && cache === 'healthy' && session === 'healthy' && redis !== 'unhealthy' && queue !== 'unhealthy';
+    const healthy = database === 'healthy' && cache === 'healthy' && session === 'healthy' && redis !== 'unhealthy' && queue !== 'unhealthy' && storage === 'healthy';
     const body = {
       status: healthy ? 'healthy' : 'unhealthy',
       database,
@@ -41,6 +42,7 @@ export async function healthRoutes(app: MargFastify, opts: { services: Services;
       session,
       queue,
       queueSize: queueSize ?? null,
+      storage,
       databases: databaseStates,
       drivers: {
         database: Object.fromEntries(Object.entries(services.config.databases).map(([name, db]) => [name, db.connection])),
@@ -49,6 +51,7 @@ export async function healthRoutes(app: MargFastify, opts: { services: Services;
         lock: services.locks.store.driver,
         rateLimit: services.rateLimits.driver,
         queue: services.queue.driver.driver,
+        storage: services.storage.driver,
       },
       node: hostname(),
       pid: process.pid,

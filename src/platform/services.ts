@@ -14,8 +14,12 @@ import type { RateLimitStore } from '../ratelimit/contract.ts';
 import { createRateLimitStore } from '../ratelimit/manager.ts';
 import type { SessionStore } from '../session/contract.ts';
 import { createSessionStore } from '../session/manager.ts';
+import type { Mailer } from '../mail/contract.ts';
+import { createMailer } from '../mail/manager.ts';
 import { createQueueDriver } from '../queue/manager.ts';
 import { Queue } from '../queue/queue.ts';
+import type { ObjectStorage } from '../storage/contract.ts';
+import { createStorage } from '../storage/manager.ts';
 import { Backends } from './backends.ts';
 
 /** Everything a role needs, built once from config: the drivers behind every port. */
@@ -32,6 +36,10 @@ export interface Services {
   readonly audit: AuditLog;
   /** Dispatch jobs here; `marg work` (or `marg start`) runs them. */
   readonly queue: Queue;
+  /** Sends mail: .eml files under storage/mail (log) or SMTP when MAIL_HOST is set. */
+  readonly mail: Mailer;
+  /** Object storage (FILESYSTEM_DISK): uploads, avatars, attachments. */
+  readonly storage: ObjectStorage;
   /** The Redis connection when a driver uses Redis (for health checks). */
   readonly redis: RedisConnections | undefined;
   close(): Promise<void>;
@@ -46,6 +54,7 @@ export function createServices(config: Config, logger: Logger): Services {
   const rateLimits = createRateLimitStore(config, backends);
   const rbacDb = databases.get<RbacDatabase>('rbac');
   const queue = new Queue(createQueueDriver(config, databases));
+  const mail = createMailer(config, logger);
   return {
     config,
     logger,
@@ -58,9 +67,11 @@ export function createServices(config: Config, logger: Logger): Services {
     rbac: new Rbac(rbacDb, cache, config.rbacCacheTtl),
     audit: new AuditLog(databases.get<AuditDatabase>('accounts')),
     queue,
+    mail,
+    storage: createStorage(config),
     redis: backends.redisInUse,
     async close() {
-      await Promise.allSettled([sessions.close(), cache.store.close(), locks.store.close(), rateLimits.close(), queue.driver.close()]);
+      await Promise.allSettled([sessions.close(), cache.store.close(), locks.store.close(), rateLimits.close(), queue.driver.close(), mail.close()]);
       await databases.close();
       await backends.close();
     },

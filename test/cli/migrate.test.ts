@@ -48,7 +48,7 @@ describe('marg migrate', () => {
     assert.equal(result.code, 0, describeResult(result));
     const lines = result.stdout.trimEnd().split('\n');
     assert.equal(lines.at(-1), 'Roles and permissions synced.');
-    for (const line of lines.slice(0, -1)) assert.match(line, /^migrated (rbac|accounts|flow|links)\/\S+$/);
+    for (const line of lines.slice(0, -1)) assert.match(line, /^migrated (platform|rbac|accounts|flow|links)\/\S+$/);
     assert.ok(lines.includes('migrated rbac/2026_11_22_0001_create_users'), result.stdout);
     for (const db of DATABASES) assert.ok(existsSync(join(dir, 'storage', 'database', `${db}.sqlite`)), `${db}.sqlite`);
   });
@@ -59,7 +59,7 @@ describe('marg migrate', () => {
     assert.equal(result.stdout, 'Nothing to migrate.\n');
   });
 
-  it('--status then lists rbac, accounts, flow and links, every migration "ran"', async () => {
+  it('--status then lists platform, rbac, accounts, flow and links, every migration "ran"', async () => {
     const result = await marg('migrate', '--status');
     assert.equal(result.code, 0, describeResult(result));
     const status = sections(result.stdout);

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { buildConfig } from '../../src/config/config.ts';
+import { StorageKeyConflictError, UNKNOWN_CONTENT_TYPE } from '../../src/storage/contract.ts';
+import { LocalStorage } from '../../src/storage/local.ts';
+import { createStorage } from '../../src/storage/manager.ts';
+import { InvalidStorageKeyError } from '../../src/storage/validation.ts';
+import type { ContractOptions } from './fixture.ts';
+import { describeStorageContract, INVALID_KEYS, type StorageFactory } from './storage.contract.ts';
+
+/** A temp folder with the disk root inside it, so a test can see whether anything landed beside the root. */
+function tempDisk(): { parent: string; root: string; close(): Promise<void> } {
+  const parent = mkdtempSync(join(tmpdir(), 'marg-storage-'));
+  const root = join(parent, 'app');
+  return { parent, root, close: async () => rmSync(parent, { recursive: true, force: true }) };
+}
+
+const drivers: { name: string; factory: StorageFactory; options?: ContractOptions }[] = [
+  {
+    name: 'local',
+    factory: async () => {
+      const disk = tempDisk();
+      // Two instances on one folder: what two processes (web and worker) sharing storage/app see.
+      return { store: new LocalStorage(disk.root), second: new LocalStorage(disk.root), close: disk.close };
+    },
+  },
+];
+
+for (const driver of drivers) describeStorageContract(driver.name, driver.factory, driver.options);
+
+describe('local storage driver', { concurrency: true }, () => {
+  function setup(t: TestContext) {
+    const disk = tempDisk();
+    t.after(() => disk.close());
+    return { ...disk, store: new LocalStorage(disk.root) };
+  }
+
+  it('keeps objects as plain files under the root, and leaves no temp files', async (t) => {
+    const { root, store } = setup(t);
+    await store.put('avatars/7/original', Buffer.from('png bytes'), { contentType: 'image/png' });
+    await store.put('avatars/7/original', Buffer.from('jpeg bytes'), { contentType: 'image/jpeg' });
+    assert.equal(readFileSync(join(root, 'avatars', '7', 'original'), 'utf8'), 'jpeg bytes');
+    assert.deepEqual(readdirSync(join(root, 'avatars', '7')).sort(), ['.original.meta.json', 'original']);
+    await store.delete('avatars/7/original');
+    assert.deepEqual(readdirSync(join(root, 'avatars', '7')), []);
+  });
+
+  it('writes nothing outside its root and reads nothing there, whatever the key', async (t) => {
+    const { parent, root, store } = setup(t);
+    writeFileSync(join(parent, 'secret'), 'do not serve');
+    mkdirSync(root, { recursive: true });
+    for (const key of [...INVALID_KEYS, '../secret', 'app/../../secret', '%2e%2e/secret']) {
+      await assert.rejects(store.put(key, Buffer.from('evil'), { contentType: 'text/plain' }), InvalidStorageKeyError);
+      await assert.rejects(store.get(key), InvalidStorageKeyError);
+    }
+    assert.deepEqual(readdirSync(parent).sort(), ['app', 'secret']);
+    assert.deepEqual(readdirSync(root), []);
+    assert.equal(readFileSync(join(parent, 'secret'), 'utf8'), 'do not serve');
+  });
+
+  it('explains why an invalid key is refused', async (t) => {
+    const { store } = setup(t);
+    await assert.rejects(store.get('a/../b'), /storage key "a\/..\/b": has a "\.\." segment/);
+    await assert.rejects(store.get('/abs'), /is absolute/);
+    await assert.rejects(store.get('a//b'), /empty segment/);
+  });
+
+  it('refuses a key that is both an object and a folder of objects', async (t) => {
+    const { store } = setup(t);
+    await store.put('a', Buffer.from('file'), { contentType: 'text/plain' });
+    await assert.rejects(store.put('a/b', Buffer.from('x'), { contentType: 'text/plain' }), StorageKeyConflictError);
+    await store.put('x/y', Buffer.from('file'), { contentType: 'text/plain' });
+    await assert.rejects(store.put('x', Buffer.from('x'), { contentType: 'text/plain' }), StorageKeyConflictError);
+    await store.delete('x'); // a folder is not an object: nothing to delete
+    assert.equal((await store.get('x/y'))?.body.toString(), 'file');
+    assert.equal((await store.get('a'))?.body.toString(), 'file');
+  });
+
+  it('serves a file without a matching sidecar as application/octet-stream', async (t) => {
+    const { root, store } = setup(t);
+    mkdirSync(join(root, 'drop'), { recursive: true });
+    writeFileSync(join(root, 'drop', 'in'), 'copied by hand');
+    assert.deepEqual(await store.get('drop/in'), { body: Buffer.from('copied by hand'), contentType: UNKNOWN_CONTENT_TYPE });
+    await store.put('drop/in', Buffer.from('v1'), { contentType: 'text/plain' });
+    // Replaced behind the driver's back: the sidecar describes another version of the file.
+    writeFileSync(join(root, 'drop', 'in'), 'v2 by hand');
+    assert.deepEqual(await store.get('drop/in'), { body: Buffer.from('v2 by hand'), contentType: UNKNOWN_CONTENT_TYPE });
+  });
+
+  it('pings a root it can create, and fails clearly on one it cannot', async (t) => {
+    const { parent, root, store } = setup(t);
+    await store.ping();
+    writeFileSync(join(parent, 'a-file'), '');
+    await assert.rejects(new LocalStorage(join(parent, 'a-file', 'app')).ping(), /FILESYSTEM_DISK=local.*cannot read and write/);
+    assert.ok(readdirSync(root));
+  });
+
+  it('is what FILESYSTEM_DISK=local picks, rooted at storage/app', (t) => {
+    const { parent } = setup(t);
+    const config = buildConfig(parent, { STORAGE_PATH: parent, FILESYSTEM_DISK: 'local' });
+    const storage = createStorage(config);
+    assert.ok(storage instanceof LocalStorage);
+    assert.equal(storage.driver, 'local');
+    assert.equal(storage.root, join(parent, 'app'));
+  });
+});
