@@ -54,6 +54,24 @@ export class Rbac {
     return this.#load(userId);
   }
 
+  /**
+   * Loads these users' principals (in one go, from the primary) and rewrites their cache
+   * entries, so requests keep finding them cached (the `rbac.warm-cache` job). Returns how
+   * many were cached: 0 when the cache is off (RBAC_CACHE_TTL=0).
+   */
+  async warm(userIds: readonly number[]): Promise<number> {
+    if (this.ttlSeconds <= 0 || userIds.length === 0) return 0;
+    // Read before loading: a definition change meanwhile leaves these entries stale by version, never wrong.
+    const version = ((await this.cache.get(VERSION_KEY)) as number | undefined) ?? 0;
+    const principals = await readWriteContext.run({ wrote: true, stickyUntil: 0 }, () => this.#loadMany(userIds));
+    await Promise.all(
+      [...principals.values()].map((principal) =>
+        this.cache.set(userKey(principal.id), { version, principal: principal as unknown as JsonValue }, this.ttlSeconds),
+      ),
+    );
+    return principals.size;
+  }
+
   async grant(userId: number, ref: RoleRef): Promise<boolean> {
     const roleId = await this.#roleId(ref);
     const existing = await this.connection.db
@@ -165,22 +183,35 @@ export class Rbac {
   }
 
   async #load(userId: number): Promise<Principal | undefined> {
-    const user = await this.connection.db.selectFrom('users').select(['id', 'email', 'name']).where('id', '=', userId).executeTakeFirst();
-    if (!user) return undefined;
+    return (await this.#loadMany([userId])).get(userId);
+  }
+
+  /** The principals of existing users among `userIds`, in two queries whatever their number. */
+  async #loadMany(userIds: readonly number[]): Promise<Map<number, Principal>> {
+    const out = new Map<number, Principal>();
+    if (userIds.length === 0) return out;
+    const users = await this.connection.db.selectFrom('users').select(['id', 'email', 'name']).where('id', 'in', [...userIds]).execute();
+    if (users.length === 0) return out;
     const rows = await this.connection.db
       .selectFrom('user_roles')
       .innerJoin('roles', 'roles.id', 'user_roles.role_id')
       .leftJoin('role_permissions', 'role_permissions.role_id', 'roles.id')
-      .select(['roles.app', 'roles.name', 'role_permissions.permission'])
-      .where('user_roles.user_id', '=', userId)
+      .select(['user_roles.user_id', 'roles.app', 'roles.name', 'role_permissions.permission'])
+      .where('user_roles.user_id', 'in', users.map((u) => u.id))
       .execute();
-    const permissions = new Set<string>();
-    const roles = new Set<string>();
+    const grants = new Map<number, { permissions: Set<string>; roles: Set<string> }>(users.map((u) => [Number(u.id), { permissions: new Set(), roles: new Set() }]));
     for (const row of rows) {
-      roles.add(`${row.app}:${row.name}`);
-      if (row.permission) permissions.add(row.permission);
+      const grant = grants.get(Number(row.user_id));
+      if (!grant) continue;
+      grant.roles.add(`${row.app}:${row.name}`);
+      if (row.permission) grant.permissions.add(row.permission);
     }
-    return { id: Number(user.id), email: user.email, name: user.name, permissions: [...permissions].sort(), roles: [...roles].sort() };
+    for (const user of users) {
+      const id = Number(user.id);
+      const grant = grants.get(id)!;
+      out.set(id, { id, email: user.email, name: user.name, permissions: [...grant.permissions].sort(), roles: [...grant.roles].sort() });
+    }
+    return out;
   }
 }
 

@@ -3,6 +3,7 @@ import { registerHealth } from './commands/health.ts';
 import { registerKeyGenerate } from './commands/key-generate.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerQueueCommands } from './commands/queue.ts';
+import { registerSchedule } from './commands/schedule.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStart } from './commands/start.ts';
 import { registerUserCommands } from './commands/users.ts';
@@ -16,6 +17,6 @@ export async function main(argv: string[]): Promise<void> {
       // commander's own usage errors exit 2, like our UsageError.
       process.exit(error.exitCode === 0 ? 0 : 2);
     });
-  for (const register of [registerStart, registerServe, registerMigrate, registerKeyGenerate, registerUserCommands, registerHealth, registerWork, registerQueueCommands]) register(program);
+  for (const register of [registerStart, registerServe, registerMigrate, registerKeyGenerate, registerUserCommands, registerHealth, registerWork, registerQueueCommands, registerSchedule]) register(program);
   await program.parseAsync(argv);
 }

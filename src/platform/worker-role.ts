@@ -2,6 +2,7 @@ import { mailJobs } from '../mail/job.ts';
 import { QueueWorker, type StopReason, type WorkerOptions } from '../queue/worker.ts';
 import type { AppModule } from './app-module.ts';
 import { jobHandlers } from './job-registry.ts';
+import { platformJobs } from './jobs.ts';
 import type { Services } from './services.ts';
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
@@ -23,7 +24,7 @@ export interface RunningWorker {
 /** The worker role (DESIGN §1): runs every app's and the platform's jobs from the configured queue. */
 export function startWorker(services: Services, apps: readonly AppModule[], options: Partial<WorkerOptions> = {}): RunningWorker {
   const settings = { ...DEFAULT_WORKER_OPTIONS, ...options };
-  const worker = new QueueWorker(services.queue.driver, jobHandlers(apps, [mailJobs]), services, settings, services.logger);
+  const worker = new QueueWorker(services.queue.driver, jobHandlers(apps, [mailJobs, platformJobs]), services, settings, services.logger);
   const done = worker.run();
   return { worker, done, stop: () => worker.stop() };
 }

@@ -8,6 +8,8 @@ import { seedIfEmpty } from '../../platform/seed.ts';
 import { createServices } from '../../platform/services.ts';
 import { startWeb } from '../../platform/web-role.ts';
 import { startWorker } from '../../platform/worker-role.ts';
+import { allScheduledTasks } from '../../platform/schedule.ts';
+import { Scheduler } from '../../scheduler/scheduler.ts';
 import { cliLogger, run } from '../context.ts';
 import { onShutdownSignal } from '../signals.ts';
 
@@ -33,6 +35,8 @@ export function registerStart(program: Command): void {
         const web = await startWeb(services, APPS);
         // Phase 1: the worker runs in this process too, polling the embedded queue.
         const worker = startWorker(services, APPS);
+        const scheduler = new Scheduler(services, allScheduledTasks(APPS));
+        scheduler.start();
         const port = web.port === 80 ? '' : `:${web.port}`;
         const lines = ['', 'Marg is running:', ...APPS.map((a) => `  ${a.title.padEnd(9)} http://${a.name}.${config.domain}${port}/`)];
         if (seeded) {
@@ -48,6 +52,7 @@ export function registerStart(program: Command): void {
         process.stdout.write(lines.join('\n'));
         onShutdownSignal(async () => {
           await web.stop();
+          await scheduler.stop();
           await worker.stop();
           await services.close();
           logger.flush();
