@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DatabaseConnection, SqlDialect } from '../database/contract.ts';
-import { isUniqueViolation } from '../database/errors.ts';
+import { isUniqueViolation, retryingDeadlocks } from '../database/errors.ts';
 import { insertGetId } from '../database/schema.ts';
 import type {
   ConsumeOptions,
@@ -63,7 +63,7 @@ export class DatabaseQueueDriver implements QueueDriver, JobStore {
       created_at: now,
     };
     try {
-      const id = await insertGetId(this.#db.insertInto('jobs').values(row), this.#dialect);
+      const id = await retryingDeadlocks(() => insertGetId(this.#db.insertInto('jobs').values(row), this.#dialect));
       this.#dispatched.emit('job', job.queue);
       return { id: String(id), duplicate: false };
     } catch (error) {
@@ -89,16 +89,16 @@ export class DatabaseQueueDriver implements QueueDriver, JobStore {
     let rows: JobRow[];
     if (this.#dialect === 'mysql') {
       // MySQL has no UPDATE … RETURNING: lock the rows, then mark them, in one transaction.
-      rows = await this.#db.transaction().execute(async (trx) => {
+      rows = await retryingDeadlocks(() => this.#db.transaction().execute(async (trx) => {
         const locked = await due(trx).selectAll().forUpdate().skipLocked().execute();
         if (locked.length === 0) return [];
         const ids = locked.map((r) => r.id);
         await trx.updateTable('jobs').set(changes).where('id', 'in', ids).execute();
         return locked.map((r) => ({ ...r, attempts: r.attempts + 1, token }));
-      });
+      }));
     } else {
       const ids = this.#dialect === 'pgsql' ? due(this.#db).select('id').forUpdate().skipLocked() : due(this.#db).select('id');
-      rows = await this.#db.updateTable('jobs').set(changes).where('id', 'in', ids).returningAll().execute();
+      rows = await retryingDeadlocks(() => this.#db.updateTable('jobs').set(changes).where('id', 'in', ids).returningAll().execute());
     }
     return rows.sort((a, b) => a.id - b.id).map(toReserved);
   }
@@ -115,7 +115,7 @@ export class DatabaseQueueDriver implements QueueDriver, JobStore {
 
   async complete(token: string, jobs: readonly ReservedJob[]): Promise<void> {
     if (jobs.length === 0) return;
-    await this.#db.deleteFrom('jobs').where('token', '=', token).where('id', 'in', jobs.map((j) => Number(j.id))).execute();
+    await retryingDeadlocks(() => this.#db.deleteFrom('jobs').where('token', '=', token).where('id', 'in', jobs.map((j) => Number(j.id))).execute());
     for (const job of jobs) this.#count(job.queue, 'completed');
   }
 
@@ -140,7 +140,7 @@ export class DatabaseQueueDriver implements QueueDriver, JobStore {
   }
 
   async fail(token: string, job: ReservedJob, error: string): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
+    await retryingDeadlocks(() => this.#db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('jobs').selectAll().where('id', '=', Number(job.id)).where('token', '=', token).executeTakeFirst();
       // Another worker holds it now (our reservation expired): its outcome will count.
       if (!row) return;
@@ -159,7 +159,7 @@ export class DatabaseQueueDriver implements QueueDriver, JobStore {
         })
         .execute();
       await trx.deleteFrom('jobs').where('id', '=', row.id).execute();
-    });
+    }));
     this.#count(job.queue, 'failed');
   }
 

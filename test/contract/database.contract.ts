@@ -7,7 +7,7 @@ import { sql, type Generated } from 'kysely';
 import { APPS } from '../../apps/index.ts';
 import { buildConfig } from '../../src/config/config.ts';
 import type { DatabaseConnection, MigrationSet } from '../../src/database/contract.ts';
-import { isUniqueViolation } from '../../src/database/errors.ts';
+import { isDeadlock, isUniqueViolation, retryingDeadlocks } from '../../src/database/errors.ts';
 import { migrateToLatest, migrationStatus } from '../../src/database/migrator.ts';
 import { exactVarchar, insertGetId, now, withId } from '../../src/database/schema.ts';
 import type { ServerDatabaseConfig } from '../../src/database/server.ts';
@@ -169,6 +169,42 @@ export function describeDatabaseContract(driverName: string, factory: DatabaseFa
       assert.equal(isUniqueViolation(noTable), false, describeError(noTable));
       assert.equal(isUniqueViolation(new Error('duplicate')), false);
       assert.equal(isUniqueViolation(undefined), false);
+    });
+
+    it('two transactions locking rows in opposite order: the victim is recognised by isDeadlock and retryingDeadlocks runs it again', async (t) => {
+      const { connection } = await migrated(t);
+      const { db, dialect } = connection;
+      // SQLite has one writer at a time: the second transaction waits for the file lock and never deadlocks.
+      if (dialect === 'sqlite') return t.skip('SQLite: one writer at a time, so no deadlocks');
+      const [a, b] = [await insertGetId(db.insertInto('notes').values(note('a')), dialect), await insertGetId(db.insertInto('notes').values(note('b')), dialect)];
+      // Each transaction takes its first row, waits until the other holds its own, then asks for the other's.
+      let holding = 0;
+      const bothHold = new Promise<void>((resolve) => {
+        const check = setInterval(() => holding >= 2 && (clearInterval(check), resolve()), 5);
+      });
+      const victims: unknown[] = [];
+      const crossing = (first: number, second: number, body: string) =>
+        retryingDeadlocks(async () => {
+          try {
+            await db.transaction().execute(async (trx) => {
+              await trx.updateTable('notes').set({ body }).where('id', '=', first).execute();
+              holding += 1;
+              await bothHold;
+              await trx.updateTable('notes').set({ body }).where('id', '=', second).execute();
+            });
+          } catch (error) {
+            victims.push(error);
+            throw error;
+          }
+        });
+      await Promise.all([crossing(a, b, 'one'), crossing(b, a, 'two')]);
+      assert.equal(victims.length, 1, `exactly one deadlock victim: ${victims.map(describeError).join('; ')}`);
+      assert.equal(isDeadlock(victims[0]), true, describeError(victims[0]));
+      // The retried victim committed last, whole: both rows carry its value, none is half-written.
+      const bodies = await db.selectFrom('notes').select('body').where('id', 'in', [a, b]).execute();
+      assert.equal(new Set(bodies.map((r) => r.body)).size, 1, JSON.stringify(bodies));
+      assert.equal(isDeadlock(new Error('deadlock')), false);
+      await assert.rejects(retryingDeadlocks(() => Promise.reject(Object.assign(new Error('busy'), { code: 'ER_DUP_ENTRY' }))), /busy/);
     });
 
     it('an exactVarchar column compares exactly: case and accents are different values', async (t) => {

@@ -18,7 +18,7 @@ describe('/health with sessions and cache on a private Redis', { skip: binary.sk
   before(async () => {
     redis = await startRedisServer();
     port = redis.port;
-    server = await startTestServer({ SESSION_DRIVER: 'redis', CACHE_STORE: 'redis', REDIS_PORT: String(port), REDIS_PREFIX: uniqueRedisPrefix() });
+    server = await startTestServer({ SESSION_DRIVER: 'redis', CACHE_STORE: 'redis', QUEUE_CONNECTION: 'redis', REDIS_PORT: String(port), REDIS_PREFIX: uniqueRedisPrefix() });
   });
 
   after(async () => {
@@ -39,12 +39,15 @@ describe('/health with sessions and cache on a private Redis', { skip: binary.sk
     assert.equal(up.body.redis, 'healthy');
     assert.equal(up.body.cache, 'healthy');
     assert.equal(up.body.session, 'healthy');
+    assert.equal(up.body.queue, 'healthy');
     assert.deepEqual(up.body.drivers, {
-      database: { accounts: 'sqlite', flow: 'sqlite', links: 'sqlite', rbac: 'sqlite' },
+      database: { accounts: 'sqlite', flow: 'sqlite', links: 'sqlite', rbac: 'sqlite', platform: 'sqlite' },
       cache: 'redis',
       session: 'redis',
       lock: 'redis',
       rateLimit: 'redis',
+      queue: 'redis',
+      storage: 'local',
     });
   });
 
@@ -58,6 +61,7 @@ describe('/health with sessions and cache on a private Redis', { skip: binary.sk
       assert.equal(down.body.redis, 'unhealthy');
       assert.equal(down.body.cache, 'unhealthy');
       assert.equal(down.body.session, 'unhealthy');
+      assert.equal(down.body.queue, 'unhealthy', 'the queue is on that Redis too');
       assert.equal(down.body.database, 'healthy', 'the SQLite databases are fine');
       assert.ok(down.ms < ANSWER_WITHIN_MS, `${attempt} answer took ${down.ms} ms`);
     }
@@ -86,6 +90,7 @@ describe('/health with sessions and cache on a private Redis', { skip: binary.sk
     }
     assert.equal(back.status, 200, `after Redis came back: ${JSON.stringify(back.body)}`);
     assert.equal(back.body.redis, 'healthy');
+    assert.equal(back.body.queue, 'healthy');
     // And the drivers work again: a page that writes a session answers.
     assert.equal((await server!.client().get('accounts', '/signin')).status, 200);
   });

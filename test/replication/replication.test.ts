@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { APPS } from '../../apps/index.ts';
-import { buildConfig } from '../../src/config/config.ts';
+import { buildConfig, DATABASE_NAMES } from '../../src/config/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createMissingDatabases } from '../../src/platform/connectivity.ts';
 import { migrateAll } from '../../src/platform/migrate.ts';
@@ -94,7 +94,7 @@ describe('read replicas on a MariaDB primary and replica', { skip: mariadb.skipR
       }),
     );
     const created = await createMissingDatabases(config);
-    assert.equal(created.length, 4, `created ${created.join(', ')}`);
+    assert.equal(created.length, DATABASE_NAMES.length, `created ${created.join(', ')}`);
     services = createServices(config, createLogger(config, { destination: { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) } }));
     await migrateAll(services, APPS);
     web = await startWeb(services, APPS);
@@ -225,7 +225,7 @@ describe('read replicas on a MariaDB primary and replica', { skip: mariadb.skipR
       const health = await other.get('flow', '/health');
       assert.equal(health.status, 200, health.text);
       assert.equal(health.json().status, 'healthy');
-      assert.deepEqual(health.json().databases, { accounts: 'healthy', flow: 'healthy', links: 'healthy', rbac: 'healthy' });
+      assert.deepEqual(health.json().databases, { accounts: 'healthy', flow: 'healthy', links: 'healthy', rbac: 'healthy', platform: 'healthy' });
     } finally {
       await pair!.startReplica();
     }
