@@ -3,8 +3,10 @@
 // `--test` cannot glob TypeScript files itself, hence this small finder.
 // Usage: node scripts/run-tests.js [path-substring ...]   e.g. `npm run test:only -- http`
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { checkLogCapture, describeCheck } from './check-log-secrets.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -26,6 +28,24 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// Everything the test platforms log goes to a capture folder (at debug level), and after the run
+// no secret the tests used may be found in it (test/support/log-capture.ts, check-log-secrets.js).
+// MARG_LOG_CAPTURE=<folder> keeps it there; MARG_LOG_CAPTURE=0 turns the check off.
+const given = process.env.MARG_LOG_CAPTURE;
+const capture = given === '0' ? undefined : given || mkdtempSync(join(tmpdir(), 'marg-log-capture-'));
+
 const args = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files];
-const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } });
-child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)));
+const env = { ...process.env, NODE_ENV: 'test', ...(capture ? { MARG_LOG_CAPTURE: capture } : {}) };
+const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', env });
+child.on('exit', (code, signal) => {
+  let status = signal ? 1 : (code ?? 1);
+  if (capture) {
+    const result = checkLogCapture(capture);
+    // On stderr: the test runner's own summary stays the last thing on stdout.
+    console.error(describeCheck(capture, result));
+    if (result.leaks.length > 0) status = 1;
+    // Kept for inspection when something leaked, or when the folder was asked for.
+    else if (!given) rmSync(capture, { recursive: true, force: true });
+  }
+  process.exit(status);
+});

@@ -1,20 +1,35 @@
 import type { JsonValue } from '../support/json.ts';
+import { cacheHits, cacheMisses } from '../observability/metrics.ts';
 import type { CacheStore } from './contract.ts';
 
 /** What apps use (Laravel's `Repository`): a store behind a key prefix, plus `remember`. */
 export class Cache {
-  constructor(readonly store: CacheStore, private readonly prefix: string) {}
+  // Hit/miss counters (marg_cache_*_total{store}), bound once: reads are the hot path.
+  readonly #hits;
+  readonly #misses;
+
+  constructor(readonly store: CacheStore, private readonly prefix: string) {
+    this.#hits = cacheHits.labels(store.driver);
+    this.#misses = cacheMisses.labels(store.driver);
+  }
 
   key(key: string): string {
     return `${this.prefix}:${key}`;
   }
 
-  get(key: string): Promise<JsonValue | undefined> {
-    return this.store.get(this.key(key));
+  async get(key: string): Promise<JsonValue | undefined> {
+    const value = await this.store.get(this.key(key));
+    (value === undefined ? this.#misses : this.#hits).inc();
+    return value;
   }
 
-  getMany(keys: readonly string[]): Promise<(JsonValue | undefined)[]> {
-    return this.store.getMany(keys.map((k) => this.key(k)));
+  async getMany(keys: readonly string[]): Promise<(JsonValue | undefined)[]> {
+    const values = await this.store.getMany(keys.map((k) => this.key(k)));
+    let hits = 0;
+    for (const value of values) if (value !== undefined) hits += 1;
+    if (hits > 0) this.#hits.inc(hits);
+    if (values.length > hits) this.#misses.inc(values.length - hits);
+    return values;
   }
 
   set(key: string, value: JsonValue, ttlSeconds?: number): Promise<void> {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerHealth } from './commands/health.ts';
 import { registerKeyGenerate } from './commands/key-generate.ts';
+import { registerMaintenance } from './commands/maintenance.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerQueueCommands } from './commands/queue.ts';
 import { registerSchedule } from './commands/schedule.ts';
@@ -17,6 +18,6 @@ export async function main(argv: string[]): Promise<void> {
       // commander's own usage errors exit 2, like our UsageError.
       process.exit(error.exitCode === 0 ? 0 : 2);
     });
-  for (const register of [registerStart, registerServe, registerMigrate, registerKeyGenerate, registerUserCommands, registerHealth, registerWork, registerQueueCommands, registerSchedule]) register(program);
+  for (const register of [registerStart, registerServe, registerMigrate, registerKeyGenerate, registerUserCommands, registerHealth, registerWork, registerQueueCommands, registerSchedule, registerMaintenance]) register(program);
   await program.parseAsync(argv);
 }

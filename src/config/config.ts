@@ -4,6 +4,7 @@ import type { RedisSettings } from '../redis/connection.ts';
 import type { HostPort, ServerDatabaseConfig } from '../database/server.ts';
 import { EnvSchema, databaseVariable, type Env } from './schema.ts';
 import { ConfigError, readEnvironment, type RawEnv } from './env-files.ts';
+import { parseTrustedProxies, type TrustedProxies } from '../http/trusted-proxies.ts';
 
 /** Each app's own, the shared RBAC one, and the platform's (queue jobs, schedule runs). */
 export type DatabaseName = 'accounts' | 'flow' | 'links' | 'rbac' | 'platform';
@@ -28,6 +29,8 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly logLevel: Env['LOG_LEVEL'];
+  /** MARG_NODE_NAME: what this node calls itself (X-Marg-Node); undefined means <hostname>:<pid>. */
+  readonly nodeName: string | undefined;
   readonly http: { readonly bodyLimit: number; readonly drainSeconds: number };
   readonly session: {
     readonly driver: Env['SESSION_DRIVER'];
@@ -44,6 +47,11 @@ export interface Config {
   readonly redis: RedisSettings;
   readonly rbacCacheTtl: number;
   readonly signin: { readonly maxAttempts: number; readonly lockoutSeconds: number };
+  /** Operations (issue 5): request limits per minute (0 = off) and the proxies whose X-Forwarded-* headers count. */
+  readonly limits: { readonly apiPerMinute: number; readonly signinPerMinute: number };
+  readonly trustedProxies: TrustedProxies;
+  /** Prometheus metrics endpoint (issue 5): `port` undefined = not served. */
+  readonly metrics: { readonly port: number | undefined; readonly host: string };
   readonly queue: {
     readonly connection: Env['QUEUE_CONNECTION'];
     readonly retryAfterMs: number;
@@ -81,6 +89,7 @@ export function buildConfig(cwd: string, raw: RawEnv): Config {
     host: env.HOST,
     port: env.PORT,
     logLevel: env.LOG_LEVEL,
+    nodeName: env.MARG_NODE_NAME,
     http: { bodyLimit: env.HTTP_BODY_LIMIT, drainSeconds: env.SHUTDOWN_DRAIN_SECONDS },
     session: {
       driver: env.SESSION_DRIVER,
@@ -97,6 +106,9 @@ export function buildConfig(cwd: string, raw: RawEnv): Config {
     redis: redisSettings(env),
     rbacCacheTtl: env.RBAC_CACHE_TTL,
     signin: { maxAttempts: env.SIGNIN_MAX_ATTEMPTS, lockoutSeconds: env.SIGNIN_LOCKOUT_SECONDS },
+    limits: { apiPerMinute: env.API_RATE_LIMIT, signinPerMinute: env.SIGNIN_RATE_LIMIT },
+    trustedProxies: parseTrustedProxies(env.TRUSTED_PROXIES),
+    metrics: { port: env.METRICS_PORT, host: env.METRICS_HOST },
     queue: {
       connection: env.QUEUE_CONNECTION,
       retryAfterMs: env.QUEUE_RETRY_AFTER * 1000,

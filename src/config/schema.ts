@@ -44,6 +44,16 @@ export const EnvSchema = Type.Object({
   ),
   HTTP_BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1_048_576 }),
   SHUTDOWN_DRAIN_SECONDS: Type.Number({ minimum: 0, default: 0 }),
+  // Operations (issue 5): request limits and proxies, read by src/http/rate-limit.ts and src/http/trusted-proxies.ts.
+  API_RATE_LIMIT: Type.Integer({ minimum: 0, default: 100, description: "requests per minute per user (per client IP when signed out) on each app's /api; 0 = off" }),
+  SIGNIN_RATE_LIMIT: Type.Integer({ minimum: 0, default: 10, description: 'sign-in attempts per minute per client IP; 0 = off' }),
+  TRUSTED_PROXIES: Type.Optional(Type.String({ description: 'IPs or CIDRs of the proxies whose X-Forwarded-For/-Proto are believed, comma separated' })),
+  // Metrics (issue 5): GET /metrics on an internal port of its own (src/observability/metrics-server.ts); unset = not served.
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'port for GET /metrics; 0 picks a free one; unset: off' })),
+  METRICS_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+
+  // Scale out (issue 6): the name a web node gives in its X-Marg-Node header; `marg cluster` sets web-1, web-2, …
+  MARG_NODE_NAME: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._:-]{1,64}$', description: '1-64 of A-Z a-z 0-9 . _ : -; default <hostname>:<pid>' })),
 
   SESSION_DRIVER: Type.Union([Type.Literal('sqlite'), Type.Literal('memory'), Type.Literal('redis')], { default: 'sqlite' }),
   SESSION_LIFETIME: Type.Integer({ minimum: 1, default: 120, description: 'minutes' }),
@@ -70,7 +80,7 @@ export const EnvSchema = Type.Object({
 
   DB_CONNECTION: DB_DRIVER_SCHEMA,
   ...databaseVariables('DB_'),
-  DB_DATABASE: Type.String({ default: 'marg', pattern: DB_NAME, description: 'name stem: databases are <stem>_accounts, _flow, _links, _rbac' }),
+  DB_DATABASE: Type.String({ default: 'marg', pattern: DB_NAME, description: 'name stem: databases are <stem>_accounts, _flow, _links, _rbac, _platform' }),
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
   DB_STICKY_SECONDS: Type.Number({ minimum: 0, default: 5, description: 'seconds reads stay on the primary after a write' }),
   DB_REPLICA_RETRY_SECONDS: Type.Number({ minimum: 0, default: 10, description: 'seconds a failed replica is left out' }),

@@ -1,6 +1,14 @@
 import type { CompiledQuery, DatabaseConnection, Driver, QueryCompiler, QueryResult, TransactionSettings } from 'kysely';
 import { readWriteContext } from './read-write-context.ts';
 
+// Queries answered by a replica, so the query timer (query-timing.ts, fed by Kysely's `log`) can tell reader from writer.
+const replicaQueries = new WeakSet<CompiledQuery>();
+
+/** True when this compiled query was answered by a read replica (else the primary ran it). */
+export function ranOnReplica(query: CompiledQuery): boolean {
+  return replicaQueries.has(query);
+}
+
 export interface Replica {
   readonly name: string;
   readonly driver: Driver;
@@ -130,7 +138,9 @@ class RoutingConnection implements DatabaseConnection {
     if (replica) {
       try {
         this.#replica ??= { replica, connection: await replica.driver.acquireConnection() };
-        return await this.#replica.connection.executeQuery<R>(query);
+        const result = await this.#replica.connection.executeQuery<R>(query);
+        replicaQueries.add(query);
+        return result;
       } catch (error) {
         // Whatever went wrong on the replica, the primary answers; a real query error will fail there too.
         if (isConnectionError(error)) this.router.markDown(this.#replica?.replica ?? replica, error as Error);

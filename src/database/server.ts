@@ -2,6 +2,7 @@ import { createPool } from 'mysql2';
 import pg from 'pg';
 import { Kysely, MysqlDialect, PostgresDialect, sql, type Dialect, type DatabaseIntrospector } from 'kysely';
 import type { DatabaseConnection } from './contract.ts';
+import { queryTimer } from './query-timing.ts';
 import { readWriteContext } from './read-write-context.ts';
 import { ReplicaDriver } from './replica-driver.ts';
 
@@ -35,7 +36,7 @@ export function createServerConnection<DB>(name: string, config: ServerDatabaseC
           config.readHosts.map((h) => ({ name: `${h.host}:${h.port}`, dialect: dialectFor(config, h) })),
           { retryAfterMs: options.replicaRetryMs, onReplicaDown: (replica, error) => options.onReplicaDown(name, replica, error) },
         );
-  const db = new Kysely<DB>({ dialect });
+  const db = new Kysely<DB>({ dialect, log: queryTimer(name) });
   return {
     name,
     dialect: config.connection,

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import type { DatabaseConnection } from './contract.ts';
+import { queryTimer } from './query-timing.ts';
 
 /** Opens a SQLite file tuned for a web server: WAL for concurrent readers, a busy timeout for writers. */
 export function openSqliteFile(file: string): SQLite.Database {
@@ -36,7 +37,7 @@ function withStatementCache(handle: SQLite.Database, limit = 500): SqliteDatabas
 
 export function createSqliteConnection<DB>(name: string, file: string): DatabaseConnection<DB> {
   const handle = openSqliteFile(file);
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }), log: queryTimer(name) });
   return {
     name,
     dialect: 'sqlite',

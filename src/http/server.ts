@@ -5,19 +5,28 @@ import formbody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { decodeAppKey } from '../config/app-key.ts';
 import { healthRoutes } from '../observability/health.ts';
+import { httpMetrics } from '../observability/http-metrics.ts';
 import type { AppModule, MargFastify } from '../platform/app-module.ts';
 import type { Lifecycle } from '../platform/lifecycle.ts';
 import type { Services } from '../platform/services.ts';
 import { Encrypter } from '../support/encrypter.ts';
+import { MaintenanceMode } from '../maintenance/mode.ts';
+import { MaintenanceMonitor } from '../maintenance/monitor.ts';
+import { MaintenanceSecrets } from '../maintenance/secrets.ts';
 import { AppContext } from './app-context.ts';
 import { assetRoutes } from './assets.ts';
 import { verifyCsrf } from './csrf.ts';
 import { HttpError } from './errors.ts';
 import { appFromHost, isSharedPath } from './hosts.ts';
+import { nodeHeader } from './node-header.ts';
+import { closeConnectionsWhileDraining } from './drain-connections.ts';
 import { refuseNulCharacters } from './nul-guard.ts';
 import { securityHeaders } from './security-headers.ts';
 import { html } from './html.ts';
 import { errorPage } from './layout.ts';
+import { loggableUrl, maintenanceGate } from './maintenance.ts';
+import { requestLimits } from './rate-limit.ts';
+import { fastifyTrustProxy } from './trusted-proxies.ts';
 import { SessionManager } from './session.ts';
 import { readWritePlugin } from './read-write-plugin.ts';
 import { sessionPlugin } from './session-plugin.ts';
@@ -25,7 +34,8 @@ import { sessionRoutes } from './session-routes.ts';
 import { validatorCompiler } from './validation.ts';
 
 const UNKNOWN_HOST_PREFIX = '/_unknown-host';
-const ERROR_TITLES: Readonly<Record<number, string>> = { 403: 'Forbidden', 404: 'Not found', 429: 'Too many requests', 503: 'Service unavailable' };
+const ERROR_TITLES: Readonly<Record<number, string>> = { 403: 'Forbidden', 404: 'Not found', 413: 'Request too large', 429: 'Too many requests', 503: 'Service unavailable' };
+const CODE_TITLES: Readonly<Record<string, string>> = { maintenance: 'Down for maintenance' };
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Builds the web role: every app on its own host name, sessions shared across them. */
@@ -33,10 +43,15 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
   const { config } = services;
   if (!config.appKey) throw new Error('APP_KEY is not set: run `marg key:generate` (or `npm start`, which writes one to .env)');
   const appNames = new Set(apps.map((a) => a.name));
+  if (config.trustedProxies === true) {
+    services.logger.warn('TRUSTED_PROXIES=*: every peer may set the client IP and scheme (X-Forwarded-For/-Proto); only safe when nothing but your proxies can reach this node');
+  }
 
   const server = Fastify({
     loggerInstance: services.logger,
     bodyLimit: config.http.bodyLimit,
+    // TRUSTED_PROXIES: only these peers' X-Forwarded-For/-Proto set request.ip and request.protocol (Secure cookies, HSTS).
+    trustProxy: fastifyTrustProxy(config.trustedProxies),
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -55,16 +70,19 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as MargFastify;
 
   server.setValidatorCompiler(validatorCompiler);
+  await server.register(httpMetrics, { apps: [...appNames] });
   server.addHook('onResponse', async (request, reply) => {
     if (!services.logger.isLevelEnabled('info')) return;
     request.log.info(
-      { method: request.method, url: request.originalUrl, host: request.headers.host, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      { method: request.method, url: loggableUrl(request), host: request.headers.host, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
       'request',
     );
   });
   server.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  server.addHook('onRequest', nodeHeader(config.nodeName));
+  server.addHook('onSend', closeConnectionsWhileDraining(lifecycle));
 
   const sessions = new SessionManager(
     services.sessions,
@@ -87,6 +105,11 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
     await server.register(readWritePlugin, { stickySeconds: config.db.stickySeconds });
   }
   await server.register(sessionPlugin, { manager: sessions, config: config.session });
+  // After the session is loaded (a 503 or 429 must leave it alone), before anything does work.
+  const maintenance = new MaintenanceMonitor(new MaintenanceMode(services.cache, services.logger), services.logger);
+  server.addHook('onRequest', maintenanceGate({ monitor: maintenance, secrets: new MaintenanceSecrets(decodeAppKey(config.appKey)), cookieDomain: config.session.domain }));
+  const limits = requestLimits({ store: services.rateLimits, apiPerMinute: config.limits.apiPerMinute, signinPerMinute: config.limits.signinPerMinute });
+  if (limits) server.addHook('onRequest', limits);
   server.addHook('preValidation', refuseNulCharacters);
   server.addHook('preHandler', verifyCsrf);
 
@@ -147,7 +170,7 @@ async function sendError(request: FastifyRequest, reply: FastifyReply, error: Ht
     return reply.code(error.statusCode).type('application/json; charset=utf-8').send(body);
   }
   if (error.statusCode === 401 && request.method === 'GET') return reply.redirect(ctx.signInUrl(request), 302);
-  const title = ERROR_TITLES[error.statusCode] ?? (error.statusCode >= 500 ? 'Server error' : 'Request refused');
+  const title = CODE_TITLES[error.code] ?? ERROR_TITLES[error.statusCode] ?? (error.statusCode >= 500 ? 'Server error' : 'Request refused');
   return reply.code(error.statusCode).type('text/html; charset=utf-8').send(errorPage(error.statusCode, title, error.message).value);
 }
 

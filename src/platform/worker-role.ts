@@ -1,4 +1,5 @@
 import { mailJobs } from '../mail/job.ts';
+import { recordJob } from '../observability/metrics.ts';
 import { QueueWorker, type StopReason, type WorkerOptions } from '../queue/worker.ts';
 import type { AppModule } from './app-module.ts';
 import { jobHandlers } from './job-registry.ts';
@@ -25,6 +26,8 @@ export interface RunningWorker {
 export function startWorker(services: Services, apps: readonly AppModule[], options: Partial<WorkerOptions> = {}): RunningWorker {
   const settings = { ...DEFAULT_WORKER_OPTIONS, ...options };
   const worker = new QueueWorker(services.queue.driver, jobHandlers(apps, [mailJobs, platformJobs]), services, settings, services.logger);
+  // marg_queue_jobs_total and marg_queue_job_duration_seconds (served by the role's metrics endpoint).
+  worker.onJob = recordJob;
   const done = worker.run();
   return { worker, done, stop: () => worker.stop() };
 }

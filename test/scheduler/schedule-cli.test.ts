@@ -5,6 +5,7 @@ import { platformSchedule } from '../../src/platform/schedule.ts';
 import { ScheduleRuns } from '../../src/scheduler/runs.ts';
 import type { ScheduleDatabase } from '../../src/scheduler/schema.ts';
 import { cleanEnv, cleanupCli, describeResult, MARG_BIN, migratedProject, runMarg, tempDir, withCliServices } from '../support/cli.ts';
+import { freePort } from '../../src/cluster/members.ts';
 import { ensureScheduleTables, until } from './support.ts';
 
 // `marg schedule`, `schedule:list` and `schedule:run`, run as a user runs them.
@@ -62,8 +63,9 @@ describe('marg schedule commands', { timeout: 120_000 }, () => {
     }
   });
 
-  it('schedule runs until SIGTERM, printing its tasks, then exits 0', async () => {
-    const child = spawn(process.execPath, [MARG_BIN, 'schedule'], { cwd: project, env: cleanEnv({ LOG_LEVEL: 'warn' }), stdio: ['ignore', 'pipe', 'pipe'] });
+  it('schedule runs until SIGTERM, printing its tasks and serving /metrics on METRICS_PORT, then exits 0', async () => {
+    const metricsPort = await freePort();
+    const child = spawn(process.execPath, [MARG_BIN, 'schedule'], { cwd: project, env: cleanEnv({ LOG_LEVEL: 'warn', METRICS_PORT: String(metricsPort) }), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -72,6 +74,12 @@ describe('marg schedule commands', { timeout: 120_000 }, () => {
     try {
       await until(() => platformSchedule.every((t) => stdout.includes(t.name)) || child.exitCode !== null, 30_000, 'the task list');
       assert.match(stdout, /^Scheduler \S+ running \d+ tasks/m, `${stdout}\n${stderr}`);
+      const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(5_000) });
+      assert.equal(metrics.status, 200);
+      const text = await metrics.text();
+      // The scheduler's own series, and the process metrics, labelled with its role.
+      assert.match(text, /^# TYPE marg_schedule_runs_total counter$/m);
+      assert.match(text, /^process_resident_memory_bytes\{role="scheduler"\} \d+/m);
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       const { code, signal } = await exited;

@@ -10,6 +10,7 @@ import type { RawEnv } from '../../src/config/env-files.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { migrateAll } from '../../src/platform/migrate.ts';
 import { createServices, type Services } from '../../src/platform/services.ts';
+import { captureChildOutput, recordSecret } from './log-capture.ts';
 
 /** The CLI entry point, run exactly as `npx marg` runs it. */
 export const MARG_BIN = resolve(import.meta.dirname, '../../bin/marg.js');
@@ -97,6 +98,7 @@ export function spawnMarg(args: readonly string[], options: RunOptions): ChildPr
   });
   children.add(child);
   child.once('exit', () => children.delete(child));
+  captureChildOutput(child.pid, child.stdout, child.stderr);
   return child;
 }
 
@@ -200,6 +202,7 @@ export async function startMarg(options: StartOptions = {}): Promise<RunningMarg
   }
   const email = /^\s+email:\s+(\S+)$/m.exec(stdout)?.[1];
   const password = /^\s+password:\s+(\S+)$/m.exec(stdout)?.[1];
+  recordSecret(password);
 
   return {
     cwd,

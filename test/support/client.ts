@@ -1,6 +1,7 @@
 import { AssertionError } from 'node:assert';
 import { request as httpRequest } from 'node:http';
 import { CookieJar } from 'tough-cookie';
+import { recordSecret } from './log-capture.ts';
 
 export interface TestResponse {
   readonly status: number;
@@ -49,6 +50,7 @@ export class HostClient {
   }
 
   async signIn(app: string, email: string, password: string): Promise<TestResponse> {
+    recordSecret(password);
     const response = await this.post(app, '/api/session', { json: { email, password } });
     if (response.status !== 200) throw new Error(`sign-in failed: ${response.status} ${response.text}`);
     return response;
@@ -83,7 +85,13 @@ export class HostClient {
       throw new AssertionError({ message: `${method} ${app}${path} answered ${response.status}: ${response.text.slice(0, 500)}` });
     }
     const setCookie = response.headers['set-cookie'];
-    for (const line of Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []) await this.jar.setCookie(line, url);
+    for (const line of Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []) {
+      // Session ids, CSRF tokens, bypass cookies: none may ever be logged (test/support/log-capture.ts).
+      const value = line.split(';', 1)[0]!.split('=').slice(1).join('=');
+      recordSecret(value);
+      if (value.includes('%')) recordSecret(safeDecode(value));
+      await this.jar.setCookie(line, url);
+    }
     return response;
   }
 }
@@ -108,4 +116,12 @@ function send(port: number, method: string, path: string, headers: Record<string
     if (body !== undefined) req.write(body);
     req.end();
   });
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }

@@ -5,7 +5,7 @@ import { APPS } from '../../apps/index.ts';
 import { generateAppKey } from '../../src/config/app-key.ts';
 import { buildConfig, DATABASE_NAMES, type Config } from '../../src/config/config.ts';
 import type { RawEnv } from '../../src/config/env-files.ts';
-import { createLogger } from '../../src/observability/logger.ts';
+import { createLogger, type LoggerOptions } from '../../src/observability/logger.ts';
 import type { ServerDatabaseConfig } from '../../src/database/server.ts';
 import { createMissingDatabases } from '../../src/platform/connectivity.ts';
 import { migrateAll } from '../../src/platform/migrate.ts';
@@ -15,10 +15,12 @@ import { startWorker, type RunningWorker } from '../../src/platform/worker-role.
 import type { User } from '../../src/auth/users.ts';
 import type { RoleRef } from '../../src/auth/permissions.ts';
 import { HostClient } from './client.ts';
+import { captureDestination, defaultTestLogLevel, recordSecret } from './log-capture.ts';
 import { deleteRedisKeys, dropServerDatabase, uniqueTestStem } from './server-databases.ts';
 
 export const TEST_DOMAIN = 'marg.localhost';
 export const TEST_PASSWORD = 'correct horse battery staple';
+recordSecret(TEST_PASSWORD);
 
 /** A migrated platform in a temporary storage folder (and, on servers, databases and keys of its own). */
 export interface TestPlatform {
@@ -48,9 +50,16 @@ export function testEnv(storage: string, env: RawEnv = {}, stem = uniqueTestStem
     MARG_DOMAIN: TEST_DOMAIN,
     HOST: '127.0.0.1',
     PORT: '0',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? defaultTestLogLevel(),
+    // A metrics port from the developer's shell would be bound by every platform at once: only a test asks for one.
+    METRICS_PORT: undefined,
+    // Request limits are off unless a test turns them on (test/http/rate-limit.test.ts): suites send
+    // hundreds of requests a minute from 127.0.0.1, far past the production defaults.
+    API_RATE_LIMIT: '0',
+    SIGNIN_RATE_LIMIT: '0',
     ...env,
   };
+  for (const secret of ['APP_KEY', 'DB_PASSWORD', 'REDIS_PASSWORD', 'MAIL_PASSWORD']) recordSecret(merged[secret]);
   const serverDatabases = DRIVER_VARIABLES.some((name) => SERVER_DRIVERS.has(merged[name] ?? ''));
   if (serverDatabases && env.DB_DATABASE === undefined) {
     merged.DB_DATABASE = stem;
@@ -65,7 +74,8 @@ export function testEnv(storage: string, env: RawEnv = {}, stem = uniqueTestStem
   return merged;
 }
 
-export async function createTestPlatform(env: RawEnv = {}): Promise<TestPlatform> {
+/** `log`: where the platform's logger writes (default: the log capture when on, else stdout at LOG_LEVEL silent). */
+export async function createTestPlatform(env: RawEnv = {}, options: { log?: LoggerOptions['destination'] } = {}): Promise<TestPlatform> {
   const storage = mkdtempSync(join(tmpdir(), 'marg-test-'));
   const stem = uniqueTestStem();
   const config = buildConfig(storage, testEnv(storage, env, stem));
@@ -86,7 +96,7 @@ export async function createTestPlatform(env: RawEnv = {}): Promise<TestPlatform
   let services: Services | undefined;
   try {
     await createMissingDatabases(config);
-    services = createServices(config, createLogger(config));
+    services = createServices(config, createLogger(config, { destination: options.log ?? captureDestination() }));
     await migrateAll(services, APPS);
   } catch (error) {
     await services?.close().catch(() => {});
@@ -131,8 +141,8 @@ export interface TestServer extends TestPlatform {
 let userCounter = 0;
 
 /** `worker`: also run a queue worker in the process (as `marg start` does), polling every 20 ms. */
-export async function startTestServer(env: RawEnv = {}, options: { worker?: boolean } = {}): Promise<TestServer> {
-  const platform = await createTestPlatform(env);
+export async function startTestServer(env: RawEnv = {}, options: { worker?: boolean; log?: LoggerOptions['destination'] } = {}): Promise<TestServer> {
+  const platform = await createTestPlatform(env, { log: options.log });
   let web: RunningWeb;
   let worker: RunningWorker | undefined;
   try {
@@ -149,6 +159,7 @@ export async function startTestServer(env: RawEnv = {}, options: { worker?: bool
     client: () => new HostClient(web.port, TEST_DOMAIN),
     async createUser(options = {}) {
       userCounter += 1;
+      recordSecret(options.password);
       const user = await platform.services.users.create({
         email: options.email ?? `user${userCounter}-${process.pid}@example.test`,
         name: options.name ?? `User ${userCounter}`,

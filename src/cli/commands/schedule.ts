@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { APPS } from '../../../apps/index.ts';
 import { loadConfig } from '../../config/config.ts';
 import { assertReachable } from '../../platform/connectivity.ts';
+import { recordScheduleRun } from '../../observability/metrics.ts';
+import { startMetricsServer, type MetricsServer } from '../../observability/metrics-server.ts';
 import { pendingMigrations } from '../../platform/migrate.ts';
 import { allScheduledTasks } from '../../platform/schedule.ts';
 import { createServices, type Services } from '../../platform/services.ts';
@@ -21,10 +23,13 @@ export function registerSchedule(program: Command): void {
         const logger = cliLogger(config);
         const services = createServices(config, logger);
         let scheduler: Scheduler;
+        let metrics: MetricsServer | undefined;
         try {
           await assertReachable(services);
           await requireMigrated(services);
-          scheduler = new Scheduler(services, allScheduledTasks(APPS));
+          // marg_schedule_* series on METRICS_PORT, like the other roles.
+          scheduler = new Scheduler(services, allScheduledTasks(APPS), { onTick: (e) => recordScheduleRun(e.task, e.outcome, e.ms) });
+          metrics = await startMetricsServer(services, 'scheduler');
         } catch (error) {
           await services.close();
           throw error;
@@ -36,6 +41,7 @@ export function registerSchedule(program: Command): void {
         onShutdownSignal(async (signal) => {
           logger.info({ signal }, 'scheduler stopping');
           await scheduler.stop();
+          await metrics?.close();
           await services.close();
           logger.flush();
         });

@@ -4,6 +4,7 @@ import { writeAppKey } from '../../config/app-key.ts';
 import { loadConfig } from '../../config/config.ts';
 import { assertReachable, createMissingDatabases } from '../../platform/connectivity.ts';
 import { migrateAll } from '../../platform/migrate.ts';
+import { recordScheduleRun } from '../../observability/metrics.ts';
 import { seedIfEmpty } from '../../platform/seed.ts';
 import { createServices } from '../../platform/services.ts';
 import { startWeb } from '../../platform/web-role.ts';
@@ -32,10 +33,10 @@ export function registerStart(program: Command): void {
         await assertReachable(services);
         await migrateAll(services, APPS);
         const seeded = await seedIfEmpty(services, APPS);
-        const web = await startWeb(services, APPS);
+        const web = await startWeb(services, APPS, { metricsRole: 'all' });
         // Phase 1: the worker runs in this process too, polling the embedded queue.
         const worker = startWorker(services, APPS);
-        const scheduler = new Scheduler(services, allScheduledTasks(APPS));
+        const scheduler = new Scheduler(services, allScheduledTasks(APPS), { onTick: (e) => recordScheduleRun(e.task, e.outcome, e.ms) });
         scheduler.start();
         const port = web.port === 80 ? '' : `:${web.port}`;
         const lines = ['', 'Marg is running:', ...APPS.map((a) => `  ${a.title.padEnd(9)} http://${a.name}.${config.domain}${port}/`)];

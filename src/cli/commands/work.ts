@@ -3,6 +3,7 @@ import { APPS } from '../../../apps/index.ts';
 import { loadConfig } from '../../config/config.ts';
 import { assertReachable } from '../../platform/connectivity.ts';
 import { pendingMigrations } from '../../platform/migrate.ts';
+import { startMetricsServer, type MetricsServer } from '../../observability/metrics-server.ts';
 import { createServices } from '../../platform/services.ts';
 import { DEFAULT_WORKER_OPTIONS, startWorker } from '../../platform/worker-role.ts';
 import { positiveInteger, queueList, seconds } from '../options.ts';
@@ -43,10 +44,12 @@ export function registerWork(program: Command): void {
         const config = loadConfig();
         const logger = cliLogger(config);
         const services = createServices(config, logger);
+        let metrics: MetricsServer | undefined;
         try {
           await assertReachable(services);
           const pending = await pendingMigrations(services, APPS);
           if (pending.length > 0) throw new UsageError(`the databases are not migrated (${pending.length} pending, e.g. ${pending[0]}): run \`marg migrate\` first`);
+          metrics = await startMetricsServer(services, 'worker');
         } catch (error) {
           await services.close();
           throw error;
@@ -65,6 +68,7 @@ export function registerWork(program: Command): void {
         logger.info({ queues: flags.queue, concurrency: flags.concurrency, driver: services.queue.driver.driver }, 'worker ready');
         const finished = running.done.then(async (reason) => {
           logger.info({ reason, processed: running.worker.processed }, 'worker stopped');
+          await metrics?.close();
           await services.close();
           logger.flush();
           return reason;

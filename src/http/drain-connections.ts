@@ -1,0 +1,15 @@
+import type { onSendHookHandler } from 'fastify';
+import type { Lifecycle } from '../platform/lifecycle.ts';
+
+/**
+ * While the node drains (SIGTERM: `/health/ready` already answers 503), every response says
+ * `Connection: close`. A balancer keeps connections to its nodes alive and reuses them; this
+ * way each one is closed by the node right after a complete response, so none is left idle
+ * for the final close to cut while the balancer sends a request on it (a reset request).
+ */
+export function closeConnectionsWhileDraining(lifecycle: Lifecycle): onSendHookHandler {
+  return (_request, reply, payload, done) => {
+    if (lifecycle.draining) reply.header('connection', 'close');
+    done(null, payload);
+  };
+}

@@ -1,0 +1,198 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { QueueCounts } from '../queue/contract.ts';
+import type { JobEvent } from '../queue/worker.ts';
+import { withTimeout } from '../support/timeout.ts';
+
+/**
+ * Prometheus metrics (prom-client): one registry per process, served by metrics-server.ts on
+ * METRICS_PORT. Every series carries `role` (web, worker, scheduler or all). Process metrics
+ * keep prom-client's standard names (`process_*`, `nodejs_*`), which dashboards and alert
+ * rules everywhere expect; Marg's own are `marg_*`. Recording is always on (a few hundred
+ * nanoseconds); serving is what METRICS_PORT turns on.
+ */
+export const registry = new Registry();
+
+export type MetricsRole = 'web' | 'worker' | 'scheduler' | 'all';
+
+/** Names the process's role on every series; called once by the role that serves the metrics. */
+export function setMetricsRole(role: MetricsRole): void {
+  registry.setDefaultLabels({ role });
+}
+
+let defaultMetrics = false;
+/** Process metrics (CPU, memory, event loop lag, GC, handles): started only by a process that serves them. */
+export function collectProcessMetrics(): void {
+  if (defaultMetrics) return;
+  defaultMetrics = true;
+  collectDefaultMetrics({ register: registry });
+}
+
+// --- HTTP -------------------------------------------------------------------------------
+
+/** Buckets up to 10 s with an edge at 2 s, the guides' p95 alert threshold. */
+const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10];
+
+export const httpRequestDuration = new Histogram({
+  name: 'marg_http_request_duration_seconds',
+  help: 'HTTP requests by app, route pattern (never the raw URL), method and status.',
+  labelNames: ['app', 'route', 'method', 'status'] as const,
+  buckets: HTTP_BUCKETS,
+  registers: [registry],
+});
+
+// A plain number on the hot path, read into the gauge at scrape time.
+let inFlight = 0;
+export function httpRequestStarted(): void {
+  inFlight += 1;
+}
+export function httpRequestFinished(): void {
+  inFlight -= 1;
+}
+
+export const httpRequestsInFlight = new Gauge({
+  name: 'marg_http_requests_in_flight',
+  help: 'HTTP requests being handled by this process.',
+  registers: [registry],
+  collect() {
+    this.set(inFlight);
+  },
+});
+
+// --- Database ---------------------------------------------------------------------------
+
+export const dbQueryDuration = new Histogram({
+  name: 'marg_db_query_duration_seconds',
+  help: 'Database queries by database and target (writer: the primary; reader: a read replica). Fed by src/database/query-timing.ts.',
+  labelNames: ['database', 'target'] as const,
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [registry],
+});
+
+// --- Cache ------------------------------------------------------------------------------
+
+export const cacheHits = new Counter({
+  name: 'marg_cache_hits_total',
+  help: 'Cache reads that found the key, by store (memory, sqlite, redis).',
+  labelNames: ['store'] as const,
+  registers: [registry],
+});
+
+export const cacheMisses = new Counter({
+  name: 'marg_cache_misses_total',
+  help: 'Cache reads that did not find the key, by store.',
+  labelNames: ['store'] as const,
+  registers: [registry],
+});
+
+// --- Queue ------------------------------------------------------------------------------
+
+export const queueJobs = new Counter({
+  name: 'marg_queue_jobs_total',
+  help: 'Job deliveries run by this worker, by queue, job name and outcome (completed, retry, failed).',
+  labelNames: ['queue', 'name', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const queueJobDuration = new Histogram({
+  name: 'marg_queue_job_duration_seconds',
+  help: 'How long job deliveries ran, by queue and job name.',
+  labelNames: ['queue', 'name'] as const,
+  buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+  registers: [registry],
+});
+
+/** QueueWorker.onJob: one delivery's outcome and duration. */
+export function recordJob(event: JobEvent): void {
+  const { queue, name } = event.job;
+  queueJobs.inc({ queue, name, outcome: event.outcome.status });
+  queueJobDuration.observe({ queue, name }, event.durationMs / 1000);
+}
+
+const QUEUE_STATES = ['waiting', 'running', 'delayed', 'failed'] as const;
+const QUEUE_STATS_TIMEOUT_MS = 2_000;
+
+/** Where the depth gauge reads from at scrape time: the queue store (cluster-wide, the same on every node). */
+let queueStatsSource: (() => Promise<QueueCounts[]>) | undefined;
+
+export function setQueueStatsSource(source: () => Promise<QueueCounts[]>): void {
+  queueStatsSource = source;
+}
+
+/** Forgets the source, unless another one has replaced it since (two platforms in one test process). */
+export function clearQueueStatsSource(source: () => Promise<QueueCounts[]>): void {
+  if (queueStatsSource === source) queueStatsSource = undefined;
+}
+
+/**
+ * One store query per scrape, shared by the two gauges below (prom-client collects metrics
+ * concurrently). Undefined when the store failed or did not answer within 2 s.
+ */
+let pendingStats: Promise<QueueCounts[] | undefined> | undefined;
+function scrapeQueueStats(): Promise<QueueCounts[] | undefined> {
+  const source = queueStatsSource;
+  if (!source) return Promise.resolve(undefined);
+  pendingStats ??= withTimeout(source(), QUEUE_STATS_TIMEOUT_MS)
+    .catch(() => undefined)
+    .finally(() => (pendingStats = undefined));
+  return pendingStats;
+}
+
+export const queueStatsUp = new Gauge({
+  name: 'marg_queue_stats_up',
+  help: "1 when the queue store answered this scrape's depth query within 2 s, else 0.",
+  registers: [registry],
+  async collect() {
+    if (!queueStatsSource) return;
+    this.set((await scrapeQueueStats()) ? 1 : 0);
+  },
+});
+
+export const queueDepth = new Gauge({
+  name: 'marg_queue_depth',
+  help: 'Jobs in the queue store by queue and state, read at scrape time (cluster-wide: aggregate nodes with max).',
+  labelNames: ['queue', 'state'] as const,
+  registers: [registry],
+  // A store that fails or hangs must not break the scrape: the gauge is left empty and marg_queue_stats_up says 0.
+  async collect() {
+    this.reset();
+    const counts = await scrapeQueueStats();
+    for (const c of counts ?? []) for (const state of QUEUE_STATES) this.set({ queue: c.queue, state }, c[state]);
+  },
+});
+
+// --- Scheduler --------------------------------------------------------------------------
+
+export const scheduleRuns = new Counter({
+  name: 'marg_schedule_runs_total',
+  help: 'Scheduler ticks settled by this node, by task and status (ok, failed, skipped-overlap, taken).',
+  labelNames: ['task', 'status'] as const,
+  registers: [registry],
+});
+
+export const scheduleRunDuration = new Histogram({
+  name: 'marg_schedule_run_duration_seconds',
+  help: 'How long scheduled task runs took on this node (ok and failed runs), by task.',
+  labelNames: ['task'] as const,
+  buckets: [0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600],
+  registers: [registry],
+});
+
+/**
+ * One settled tick. Wire it as the Scheduler's `onTick`:
+ * `new Scheduler(services, tasks, { onTick: (e) => recordScheduleRun(e.task, e.outcome, e.ms) })`.
+ */
+export function recordScheduleRun(task: string, status: string, durationMs?: number): void {
+  scheduleRuns.inc({ task, status });
+  if (durationMs !== undefined && (status === 'ok' || status === 'failed')) scheduleRunDuration.observe({ task }, durationMs / 1000);
+}
+
+/** Every metric name this registry exposes (the Grafana test checks the dashboard against it). */
+export async function exposedMetricNames(): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (const metric of await registry.getMetricsAsJSON()) {
+    names.add(metric.name);
+    const type = String(metric.type);
+    if (type === 'histogram' || type === 'summary') for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${metric.name}${suffix}`);
+  }
+  return names;
+}
