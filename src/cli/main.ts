@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerCluster } from './commands/cluster.ts';
 import { registerHealth } from './commands/health.ts';
 import { registerKeyGenerate } from './commands/key-generate.ts';
 import { registerMaintenance } from './commands/maintenance.ts';
@@ -18,6 +19,6 @@ export async function main(argv: string[]): Promise<void> {
       // commander's own usage errors exit 2, like our UsageError.
       process.exit(error.exitCode === 0 ? 0 : 2);
     });
-  for (const register of [registerStart, registerServe, registerMigrate, registerKeyGenerate, registerUserCommands, registerHealth, registerWork, registerQueueCommands, registerSchedule, registerMaintenance]) register(program);
+  for (const register of [registerStart, registerServe, registerMigrate, registerKeyGenerate, registerUserCommands, registerHealth, registerWork, registerQueueCommands, registerSchedule, registerMaintenance, registerCluster]) register(program);
   await program.parseAsync(argv);
 }
