@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { findBinary } from '../../src/cluster/binaries.ts';
 import { requireService, type ServiceStatus } from './services.ts';
 
 /**
@@ -150,19 +151,6 @@ function binaryAvailable(service: string, name: string, install: string): Promis
   return requireService(service, async () => {
     if (!findBinary(name)) throw new Error(`${name} not found on PATH or in /usr/sbin (${install})`);
   });
-}
-
-function findBinary(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/bin'];
-  for (const dir of dirs.filter(Boolean)) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 // A test process that dies without its after() hooks must not leave servers behind.
