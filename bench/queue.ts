@@ -8,7 +8,9 @@
 // chunks while the consumer runs, and stops the clock when the queue is empty again (polled
 // every 5 ms). Passes are interleaved in rounds (raw, Marg Redis, Marg database, again...).
 // Options (environment): BENCH_JOBS (20000), BENCH_ROUNDS (5), BENCH_CONCURRENCY (10),
-// BENCH_CHUNK (1000 jobs dispatched at once), BENCH_ONLY=raw,redis,database (any of them).
+// BENCH_CHUNK (1000 jobs dispatched at once), BENCH_ONLY=raw,redis,database (any of them),
+// BENCH_DISPATCH=bulk (default: a chunk is one dispatchMany, as raw BullMQ's is one addBulk)
+// or single (a chunk is that many dispatch() calls at once).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -37,6 +39,8 @@ const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
 const CHUNK = Number(process.env.BENCH_CHUNK ?? 1_000);
+const DISPATCH = process.env.BENCH_DISPATCH ?? 'bulk';
+if (DISPATCH !== 'bulk' && DISPATCH !== 'single') throw new Error(`BENCH_DISPATCH=${DISPATCH}: use bulk or single`);
 const WARMUP_JOBS = Math.max(500, Math.floor(JOBS / 10));
 /** The database consumer polls this often when idle; the Redis ones block on BullMQ's marker instead. */
 const IDLE_MS = 50;
@@ -170,11 +174,12 @@ function rawProducer(setup: Setup): Producer {
   };
 }
 
-/** Marg's drivers have no bulk dispatch: a chunk is that many dispatches at once (pipelined on one connection). */
+/** A chunk is one dispatchMany (bulk), or that many dispatches at once (single; pipelined on one connection). */
 function margProducer(driver: QueueDriver, closeStore: () => Promise<void> = async () => {}): Producer {
   const job = normalise(JOB, null, { queue: QUEUE });
   return {
-    dispatch: (count) => Promise.all(Array.from({ length: count }, () => driver.dispatch(job))).then(() => {}),
+    dispatch: (count) =>
+      (DISPATCH === 'bulk' ? driver.dispatchMany(Array.from({ length: count }, () => job)) : Promise.all(Array.from({ length: count }, () => driver.dispatch(job)))).then(() => {}),
     pending: () => driver.size(),
     async close() {
       await driver.close();
@@ -286,7 +291,7 @@ function report(passes: readonly Pass[], failures: readonly Failure[], setup: Se
   const has = (kind: Kind) => of(kind).length > 0;
   const lines = [
     `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; ${ROUNDS} rounds; ${rate(JOBS)} no-op jobs per pass ` +
-      `(after ${rate(WARMUP_JOBS)} warm-up jobs), dispatched in chunks of ${CHUNK}; consumer concurrency ${CONCURRENCY}; ` +
+      `(after ${rate(WARMUP_JOBS)} warm-up jobs), dispatched in chunks of ${CHUNK} (Marg: ${DISPATCH === "bulk" ? "one dispatchMany a chunk" : "one dispatch() a job"}); consumer concurrency ${CONCURRENCY}; ` +
       `consumers on core ${SERVER_CORE}, producer on core ${LOAD_CORE}; Redis and MariaDB unpinned.`,
     `Redis prefix ${setup.redis.prefix}; MariaDB database ${setup.database.database} (dropped after).`,
     '',

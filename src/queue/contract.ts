@@ -113,6 +113,13 @@ export interface FailedJob {
 export interface QueueDriver {
   readonly driver: string;
   dispatch(job: NewJob): Promise<DispatchResult>;
+  /**
+   * The same as dispatching each job, with results in the same order, in as few round trips
+   * and commits as the store allows: jobs without a unique key are stored together (one
+   * transaction on a database, one MULTI per queue on Redis), so either all of them are queued
+   * or, when the call fails, none; jobs with a unique key are dispatched one by one after them.
+   */
+  dispatchMany(jobs: readonly NewJob[]): Promise<DispatchResult[]>;
   consume(processor: JobProcessor, options: ConsumeOptions): Consumer;
   /** Per queue that has ever held a job (or is named). */
   stats(queues?: readonly string[]): Promise<QueueCounts[]>;

@@ -18,7 +18,9 @@ export interface JobStore {
 /**
  * Runs jobs from a store that has to be polled (the database queue): reserves as many as it
  * has free slots, in queue priority order, renews their reservations while they run, and
- * acknowledges completions in batches (one DELETE for all that finished meanwhile).
+ * acknowledges completions in batches (one DELETE for all that finished meanwhile). A slot is
+ * free as soon as its job has finished: the acknowledgement commits in the background (and the
+ * job's reservation is renewed until it has), so a slow commit does not hold the next job back.
  * Written by hand: the store semantics are Marg's own, so no library matches them.
  */
 export class PollingConsumer implements Consumer {
@@ -26,6 +28,8 @@ export class PollingConsumer implements Consumer {
   readonly #token = randomUUID();
   readonly #running = new Map<string, { job: ReservedJob; done: Promise<void> }>();
   readonly #acks: ReservedJob[] = [];
+  /** Completed jobs whose DELETE has not committed yet: still ours, so still renewed. */
+  readonly #unacked = new Set<string>();
   #acking: Promise<void> | undefined;
   #stopping = false;
   #wake: (() => void) | undefined;
@@ -125,7 +129,10 @@ export class PollingConsumer implements Consumer {
     switch (outcome.status) {
       case 'completed':
         this.#acks.push(job);
-        return this.#flushAcks();
+        this.#unacked.add(job.id);
+        // Not awaited: the slot frees now. A failed DELETE leaves the job reserved until it expires (then it runs again: at least once).
+        this.#flushAcks().catch((error: unknown) => this.options.onError?.(error));
+        return;
       case 'retry':
         return this.store.release(this.#token, job, outcome.delayMs);
       case 'failed':
@@ -140,12 +147,13 @@ export class PollingConsumer implements Consumer {
     const batch = this.#acks.splice(0);
     this.#acking = this.store.complete(this.#token, batch).finally(() => {
       this.#acking = undefined;
+      for (const job of batch) this.#unacked.delete(job.id);
     });
     return this.#acking;
   }
 
   #renew(): void {
-    const ids = [...this.#running.keys()];
+    const ids = [...this.#running.keys(), ...this.#unacked];
     if (ids.length > 0) this.store.extend(this.#token, ids).catch((error: unknown) => this.options.onError?.(error));
   }
 

@@ -16,6 +16,12 @@ export class Queue {
   async dispatch(name: string, payload: JsonValue, options: DispatchOptions = {}): Promise<DispatchResult> {
     return this.driver.dispatch(normalise(name, payload, options));
   }
+
+  /** Many jobs at once (see QueueDriver.dispatchMany); every one is checked before any is stored. */
+  async dispatchMany(jobs: readonly { readonly name: string; readonly payload: JsonValue; readonly options?: DispatchOptions }[]): Promise<DispatchResult[]> {
+    const normalised = jobs.map((job) => normalise(job.name, job.payload, job.options ?? {}));
+    return normalised.length === 0 ? [] : this.driver.dispatchMany(normalised);
+  }
 }
 
 export function normalise(name: string, payload: JsonValue, options: DispatchOptions): NewJob {

@@ -51,6 +51,32 @@ export class RedisQueueDriver implements QueueDriver {
     return { id: margId(job.queue, id), duplicate: id !== jobId };
   }
 
+  async dispatchMany(jobs: readonly NewJob[]): Promise<DispatchResult[]> {
+    await this.#ensureReady();
+    const results: DispatchResult[] = new Array(jobs.length);
+    const byQueue = new Map<string, { job: NewJob; index: number }[]>();
+    for (const [index, job] of jobs.entries()) {
+      if (job.uniqueKey !== null) continue;
+      const group = byQueue.get(job.queue) ?? [];
+      group.push({ job, index });
+      byQueue.set(job.queue, group);
+    }
+    // BullMQ's addBulk: one MULTI per queue, so a queue's jobs are all added or none are.
+    await Promise.all(
+      [...byQueue].map(async ([queue, group]) => {
+        const ids = group.map(() => newJobId());
+        await Promise.all([
+          this.#queue(queue).addBulk(group.map(({ job }, n) => ({ name: job.name, data: toStored(job), opts: toBullOptions(job, ids[n]!) }))),
+          this.#record(queue).catch(() => {}),
+        ]);
+        group.forEach(({ index }, n) => (results[index] = { id: margId(queue, ids[n]!), duplicate: false }));
+      }),
+    );
+    // Deduplication answers each add with the key's holder: one by one, as dispatch() does.
+    for (const [index, job] of jobs.entries()) if (job.uniqueKey !== null) results[index] = await this.dispatch(job);
+    return results;
+  }
+
   consume(processor: JobProcessor, options: ConsumeOptions): Consumer {
     // BullMQ workers need commands that wait for a reconnect instead of failing (maxRetriesPerRequest: null).
     const consumer: RedisConsumer = new RedisConsumer(

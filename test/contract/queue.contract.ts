@@ -13,6 +13,7 @@ import { sleep, type ContractOptions, type Fixture } from './fixture.ts';
 export type QueueFactory = (options: { retryAfterMs: number }) => Promise<Fixture<QueueDriver>>;
 
 const silent = createLogger({ logLevel: 'silent' });
+const byValue = (a: JsonValue, b: JsonValue) => String(a).localeCompare(String(b));
 // The contract's handlers use nothing from the platform.
 const noServices = {} as Services;
 
@@ -211,6 +212,33 @@ export function describeQueueContract(driverName: string, factory: QueueFactory,
       const again = await dispatch(store, 'test.unique', 4, { uniqueKey: 'report:2026-11-22' });
       assert.equal(again.duplicate, false);
       await until(() => seen.length === 3);
+    });
+
+    it('dispatchMany queues many jobs at once over several queues, results in order, unique keys honoured', async (t) => {
+      const { store } = await setup(t);
+      const held = await dispatch(store, 'test.many', 'held', { uniqueKey: 'many:held', delayMs: 400 });
+      const jobs = [
+        normalise('test.many', 0, {}),
+        normalise('test.many', 1, { queue: 'low' }),
+        normalise('test.many', 'dup', { uniqueKey: 'many:held' }),
+        normalise('test.many', 2, { uniqueKey: 'many:fresh' }),
+        ...Array.from({ length: 60 }, (_, i) => normalise('test.many', 10 + i, i % 2 ? { queue: 'low' } : {})),
+      ];
+      const results = await store.dispatchMany(jobs);
+      assert.equal(results.length, jobs.length);
+      assert.deepEqual(results[2], { id: held.id, duplicate: true }, 'the held key reports its holder');
+      const fresh = results.filter((r) => !r.duplicate);
+      assert.equal(fresh.length, jobs.length - 1);
+      assert.equal(new Set([...fresh.map((r) => r.id), held.id]).size, jobs.length, 'every new job has an id of its own');
+      assert.deepEqual(await store.dispatchMany([]), []);
+
+      const seen: JsonValue[] = [];
+      work(t, store, { 'test.many': async (p) => void seen.push(p) }, { queues: ['default', 'low'], concurrency: 4 });
+      await until(() => seen.length === jobs.length, 20_000);
+      await until(async () => (await store.size()) === 0);
+      await sleep(100);
+      const expected: JsonValue[] = ['held', 0, 1, 2, ...Array.from({ length: 60 }, (_, i) => 10 + i)];
+      assert.deepEqual([...seen].sort(byValue), expected.sort(byValue), 'each job ran exactly once');
     });
 
     it('runs up to `concurrency` jobs at once', async (t) => {

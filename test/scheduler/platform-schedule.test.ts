@@ -23,6 +23,11 @@ class RecordingQueueDriver implements QueueDriver {
     this.dispatched.push(job);
     return { id: String(this.dispatched.length), duplicate: false };
   }
+  async dispatchMany(jobs: readonly NewJob[]): Promise<DispatchResult[]> {
+    const results: DispatchResult[] = [];
+    for (const job of jobs) results.push(await this.dispatch(job));
+    return results;
+  }
   async pruneFailed(olderThan: Date): Promise<number> {
     this.pruned.push(olderThan);
     return 3;
