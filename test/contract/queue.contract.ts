@@ -189,6 +189,20 @@ export function describeQueueContract(driverName: string, factory: QueueFactory,
       assert.match((await store.failed(10))[0]!.error, /timed out after 200 ms/);
     });
 
+    it('a handler that looks at its signal only after the timeout finds it aborted, with the timeout as reason', async (t) => {
+      const { store } = await setup(t);
+      const seen: { aborted: boolean; reason: string }[] = [];
+      const late: JobHandler = async (_p, context) => {
+        await sleep(400);
+        seen.push({ aborted: context.signal.aborted, reason: String(context.signal.reason) });
+      };
+      await dispatch(store, 'test.late', null, { timeoutMs: 100, tries: 1 });
+      work(t, store, { 'test.late': late });
+      await until(() => seen.length === 1);
+      assert.deepEqual(seen, [{ aborted: true, reason: seen[0]!.reason }]);
+      assert.match(seen[0]!.reason, /JobTimeoutError: job test\.late \(\S+\) timed out after 100 ms/);
+    });
+
     it('fails a job no handler knows, naming it', async (t) => {
       const { store } = await setup(t);
       await dispatch(store, 'test.unknown', null, { tries: 3 });
