@@ -5,7 +5,7 @@ import formbody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { decodeAppKey } from '../config/app-key.ts';
 import { healthRoutes } from '../observability/health.ts';
-import { httpMetrics } from '../observability/http-metrics.ts';
+import { httpMetrics, routeLabeller } from '../observability/http-metrics.ts';
 import type { AppModule, MargFastify } from '../platform/app-module.ts';
 import type { Lifecycle } from '../platform/lifecycle.ts';
 import type { Services } from '../platform/services.ts';
@@ -71,10 +71,22 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
 
   server.setValidatorCompiler(validatorCompiler);
   await server.register(httpMetrics, { apps: [...appNames] });
+  const labelsOf = routeLabeller([...appNames]);
   server.addHook('onResponse', async (request, reply) => {
     if (!services.logger.isLevelEnabled('info')) return;
+    const { app, route } = labelsOf(request);
     request.log.info(
-      { method: request.method, url: loggableUrl(request), host: request.headers.host, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      {
+        method: request.method,
+        url: loggableUrl(request),
+        host: request.headers.host,
+        app,
+        route,
+        // Who asked (undefined when signed out): the session's user, never the session itself.
+        userId: request.session?.userId,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
       'request',
     );
   });

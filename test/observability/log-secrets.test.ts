@@ -76,6 +76,7 @@ describe('the log secrets check (scripts/check-log-secrets.js) catches what it m
 
 describe('no password, session id, cookie or APP_KEY in what a realistic flow logs at debug level', () => {
   let server: TestServer;
+  let adminId = 0;
   const lines: string[] = [];
   const secrets = new Set<string>();
   const WRONG_PASSWORD = 'Wrong-but-still-secret-9f3a';
@@ -85,6 +86,7 @@ describe('no password, session id, cookie or APP_KEY in what a realistic flow lo
     server = await startTestServer({ LOG_LEVEL: 'debug' }, { worker: true, log: { write: (line: string) => void lines.push(line) } });
     secrets.add(TEST_PASSWORD).add(WRONG_PASSWORD).add(BEARER).add(server.config.appKey!);
     const admin = await server.createUser({ roles: [{ app: 'accounts', role: 'admin' }, { app: 'flow', role: 'editor' }, { app: 'links', role: 'editor' }] });
+    adminId = admin.id;
     const noteCookies = (client: HostClient) => {
       for (const name of ['marg_session', 'XSRF-TOKEN']) {
         const value = client.cookie(name);
@@ -122,7 +124,7 @@ describe('no password, session id, cookie or APP_KEY in what a realistic flow lo
   });
   after(() => server?.close());
 
-  it('logged every request as one JSON line with its request id, status and duration', () => {
+  it('logged every request as one JSON line with its request id, app, route, user, status and duration', () => {
     const parsed = lines.map((l) => JSON.parse(l) as LogLine);
     const requests = parsed.filter((l) => l.msg === 'request');
     assert.ok(requests.length >= 11, `request lines: ${requests.length}`);
@@ -131,7 +133,16 @@ describe('no password, session id, cookie or APP_KEY in what a realistic flow lo
       assert.equal(typeof line.status, 'number');
       assert.equal(typeof line.ms, 'number');
       assert.equal(typeof line.method, 'string');
+      assert.equal(typeof line.app, 'string');
+      assert.equal(typeof line.route, 'string');
     }
+    // A signed-in API call names its user and its route pattern (never the raw URL's ids).
+    const created = requests.find((l) => l.method === 'POST' && l.app === 'flow' && l.route === '/api/tasks' && l.status === 201);
+    assert.ok(created, JSON.stringify(requests.filter((l) => l.app === 'flow')));
+    assert.equal(created.userId, adminId);
+    const redirect = requests.find((l) => l.app === 'links' && l.route === '/:slug' && l.status === 302);
+    assert.ok(redirect, 'the public redirect is logged with its route pattern');
+    assert.equal(redirect.userId, undefined, 'a signed-out request names no user');
     assert.ok(parsed.some((l) => l.level === 20), 'debug lines are in (the most there is to leak)');
   });
 
