@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import type { Backend, Balancer, BalancerSite } from './balancer.ts';
 import { runtimeCommand, serverStatuses } from './haproxy-socket.ts';
 import { isRunning, logTail, spawnDetached } from './processes.ts';
+import { urlHost } from '../support/host.ts';
 import { renderTemplate } from './template.ts';
 
 const run = promisify(execFile);
@@ -29,7 +30,7 @@ export function createHaproxy(site: BalancerSite): Balancer {
       readFileSync(HAPROXY_TEMPLATE, 'utf8'),
       {
         stats_socket: socket,
-        bind: `${bracket(site.host)}:${site.port}`,
+        bind: `${urlHost(site.host)}:${site.port}`,
         check_fall: String(HAPROXY_CHECK.fall),
         server_options: SERVER_OPTIONS,
       },
@@ -133,8 +134,4 @@ export async function checkHaproxyConfig(binary: string, file: string): Promise<
 function socketPath(preferred: string): string {
   if (Buffer.byteLength(preferred) <= MAX_SOCKET_PATH) return preferred;
   return join(tmpdir(), `marg-haproxy-${createHash('sha256').update(preferred).digest('hex').slice(0, 16)}.sock`);
-}
-
-function bracket(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Backend, Balancer, BalancerSite } from './balancer.ts';
 import { isRunning, logTail, signalRecorded, spawnDetached } from './processes.ts';
+import { urlHost } from '../support/host.ts';
 import { renderTemplate } from './template.ts';
 
 const run = promisify(execFile);
@@ -27,7 +28,7 @@ export function createNginx(site: BalancerSite): Balancer {
         user_directive: process.getuid?.() === 0 ? `user ${userInfo().username};` : '',
         pid_file: join(home, 'nginx.pid'),
         temp_dir: join(home, 'tmp'),
-        bind: `${site.host.includes(':') ? `[${site.host}]` : site.host}:${site.port}`,
+        bind: `${urlHost(site.host)}:${site.port}`,
         max_fails: '1',
         fail_timeout: FAIL_TIMEOUT,
       },
@@ -80,7 +81,7 @@ export function createNginx(site: BalancerSite): Balancer {
       const deadline = Date.now() + 10_000;
       for (;;) {
         if (!isRunning(started)) throw new Error(`nginx exited at start: ${logTail(started.log)}`);
-        const ok = await fetch(`http://${site.host.includes(':') ? `[${site.host}]` : site.host}:${site.port}/health/ready`, { signal: AbortSignal.timeout(1_000) }).then(
+        const ok = await fetch(`http://${urlHost(site.host)}:${site.port}/health/ready`, { signal: AbortSignal.timeout(1_000) }).then(
           (r) => r.status === 200,
           () => false,
         );

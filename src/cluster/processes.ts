@@ -73,6 +73,12 @@ export interface StopOutcome {
   readonly ms: number;
 }
 
+/** An outcome for an operator: `stopped in 3.0 s`, `killed after its stop timeout`, `was not running`. */
+export function describeStop(outcome: StopOutcome): string {
+  if (outcome.how === 'graceful') return `stopped in ${(outcome.ms / 1000).toFixed(1)} s`;
+  return outcome.how === 'killed' ? 'killed after its stop timeout' : 'was not running';
+}
+
 /** Graceful stop signal, a bounded wait, then SIGKILL; never touches a pid that is no longer ours. */
 export async function stopRecorded(recorded: RecordedProcess, timeoutMs: number): Promise<StopOutcome> {
   const started = Date.now();

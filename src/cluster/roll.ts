@@ -1,9 +1,8 @@
 import { loadConfig } from '../config/config.ts';
-import type { Backend } from './balancer.ts';
 import { checkClusterDrivers } from './environment.ts';
 import { stopMember, waitUntilReady } from './members.ts';
-import { isRunning } from './processes.ts';
-import { backends, balancerOf, ClusterError, clusterDir, launchContext, memberConfig, membersOf, migrateOnce, requireState, startMember } from './site.ts';
+import { describeStop, isRunning } from './processes.ts';
+import { backendOf, backends, balancerOf, ClusterError, clusterDir, launchContext, memberConfig, membersOf, migrateOnce, requireState, startMember } from './site.ts';
 import { acquireLock, writeState, type Member, type Role } from './state.ts';
 
 /**
@@ -27,7 +26,6 @@ export async function clusterRoll(options: { dir?: string | undefined }, say: (l
     // New code may bring migrations: new nodes refuse unmigrated databases, old ones run on the additive schema.
     for (const line of await migrateOnce(config)) say(line);
     const context = launchContext(state, dir);
-    const backend = (m: Member): Backend => ({ name: m.name, port: m.port! });
     const save = () => writeState(dir, state);
 
     /** Starts the new member and takes the old one out of service; resolves with the old one's stop. */
@@ -46,17 +44,16 @@ export async function clusterRoll(options: { dir?: string | undefined }, say: (l
         throw new ClusterError(`roll stopped: the new ${name} did not start, and ${old.name} keeps running (${(error as Error).message})`);
       }
       if (role === 'web') {
-        await balancer.add(backend(fresh), backends(state));
-        await balancer.disable(backend(old), backends(state).filter((b) => b.name !== old.name));
+        await balancer.add(backendOf(fresh), backends(state));
+        await balancer.disable(backendOf(old), backends(state).filter((b) => b.name !== old.name));
       }
       // Wrapped: an async function that returns a promise would wait for it.
       const stopped = (async () => {
         const outcome = await stopMember(old, state.drainSeconds);
         state.members = state.members.filter((m) => m !== old);
         save();
-        if (role === 'web') await balancer.forget(backend(old), backends(state));
-        const how = outcome.how === 'graceful' ? `stopped in ${(outcome.ms / 1000).toFixed(1)} s` : outcome.how === 'killed' ? 'killed after its stop timeout' : 'was not running';
-        say(`${old.name} → ${fresh.name}${port ? ` (port ${port})` : ''}: ${old.name} ${how}`);
+        if (role === 'web') await balancer.forget(backendOf(old), backends(state));
+        say(`${old.name} → ${fresh.name}${port ? ` (port ${port})` : ''}: ${old.name} ${describeStop(outcome)}`);
       })();
       stopped.catch(() => {}); // reported by the allSettled below
       return { stopped };

@@ -52,8 +52,13 @@ export function launchContext(state: ClusterState, dir: string): LaunchContext {
   return { cwd: state.cwd, logs: statePaths(dir).logs, env: { ...process.env, ...state.env } };
 }
 
+/** A web node as the balancer sees it. */
+export function backendOf(member: Member): Backend {
+  return { name: member.name, port: member.port! };
+}
+
 export function backends(state: ClusterState): Backend[] {
-  return state.members.filter((m) => m.role === 'web').map((m) => ({ name: m.name, port: m.port! }));
+  return membersOf(state, 'web').map(backendOf);
 }
 
 export function membersOf(state: ClusterState, role: Role): Member[] {

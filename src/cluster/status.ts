@@ -1,5 +1,7 @@
+import { formatTable } from '../support/table.ts';
+import { urlHost } from '../support/host.ts';
 import { readiness } from './members.ts';
-import { isRunning } from './processes.ts';
+import { isRunning, type RecordedProcess } from './processes.ts';
 import { balancerOf, requireState } from './site.ts';
 import type { ClusterState } from './state.ts';
 
@@ -31,47 +33,35 @@ export async function clusterStatus(dir: string): Promise<ClusterStatus> {
   const lbRunning = state.balancer.process !== undefined && isRunning(state.balancer.process);
   const view = lbRunning ? await balancer.view().catch(() => new Map<string, string>()) : new Map<string, string>();
   const processes: ProcessStatus[] = [];
-  if (state.balancer.process) {
-    processes.push({
-      name: state.balancer.kind,
-      role: 'balancer',
-      pid: state.balancer.process.pid,
-      port: state.balancer.port,
-      process: lbRunning ? 'running' : 'stopped',
-      health: lbRunning ? 'listening' : 'stopped',
-      ok: lbRunning,
-    });
-  }
-  if (state.redis) {
-    const running = isRunning(state.redis.process);
-    processes.push({ name: 'redis', role: 'redis', pid: state.redis.process.pid, port: state.redis.port, process: running ? 'running' : 'stopped', health: running ? 'running' : 'stopped', ok: running });
-  }
+  if (state.balancer.process) processes.push(byRunning(state.balancer.kind, 'balancer', state.balancer.process, state.balancer.port, 'listening'));
+  if (state.redis) processes.push(byRunning('redis', 'redis', state.redis.process, state.redis.port));
   const members = await Promise.all(
     state.members.map(async (m): Promise<ProcessStatus> => {
-      const running = isRunning(m.process);
-      const metrics = m.metricsPort !== undefined ? { metricsPort: m.metricsPort } : {};
-      if (m.role !== 'web') return { name: m.name, role: m.role, pid: m.process.pid, port: undefined, ...metrics, process: running ? 'running' : 'stopped', health: running ? 'running' : 'stopped', ok: running };
-      const own = running ? await readiness(m.port!) : 'down';
+      const base = { ...byRunning(m.name, m.role, m.process, m.port), ...(m.metricsPort !== undefined ? { metricsPort: m.metricsPort } : {}) };
+      if (m.role !== 'web') return base;
+      const own = base.ok ? await readiness(m.port!) : 'down';
       const seen = view.get(m.name);
       const health = seen ? `${own}, ${state.balancer.kind}: ${seen}` : own;
-      return { name: m.name, role: 'web', pid: m.process.pid, port: m.port, ...metrics, process: running ? 'running' : 'stopped', health, ok: running && own === 'ready' && (seen === undefined || seen === 'UP') };
+      return { ...base, health, ok: base.ok && own === 'ready' && (seen === undefined || seen === 'UP') };
     }),
   );
   processes.push(...members);
   return { dir, url: urlOf(state), processes, ok: processes.every((p) => p.ok) };
 }
 
+/** A process whose health is whether it runs (`whenRunning` names that state). */
+function byRunning(name: string, role: ProcessStatus['role'], recorded: RecordedProcess, port: number | undefined, whenRunning = 'running'): ProcessStatus {
+  const running = isRunning(recorded);
+  return { name, role, pid: recorded.pid, port, process: running ? 'running' : 'stopped', health: running ? whenRunning : 'stopped', ok: running };
+}
+
 export function urlOf(state: ClusterState): string {
-  const host = state.balancer.host.includes(':') ? `[${state.balancer.host}]` : state.balancer.host;
-  return `http://${host}:${state.balancer.port}`;
+  return `http://${urlHost(state.balancer.host)}:${state.balancer.port}`;
 }
 
 /** The status as a table for a terminal. */
 export function statusTable(status: ClusterStatus): string {
   const header = ['NAME', 'ROLE', 'PID', 'PORT', 'PROCESS', 'HEALTH'];
   const port = (p: ProcessStatus) => [p.port, p.metricsPort === undefined ? undefined : `metrics ${p.metricsPort}`].filter((x) => x !== undefined).join(', ') || '-';
-  const rows = status.processes.map((p) => [p.name, p.role, String(p.pid), port(p), p.process, p.health]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`;
-  return [header, ...rows].map(line).join('');
+  return formatTable(header, status.processes.map((p) => [p.name, p.role, String(p.pid), port(p), p.process, p.health]));
 }

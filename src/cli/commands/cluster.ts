@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/config.ts';
 import { ConfigError } from '../../config/env-files.ts';
 import { clusterDown } from '../../cluster/down.ts';
 import { clusterRoll } from '../../cluster/roll.ts';
+import { describeStop } from '../../cluster/processes.ts';
 import { ClusterError, clusterDir } from '../../cluster/site.ts';
 import { ClusterBusyError } from '../../cluster/state.ts';
 import { clusterStatus, statusTable, urlOf } from '../../cluster/status.ts';
@@ -104,9 +105,7 @@ export function registerCluster(program: Command): void {
     .action((flags: { dir?: string }) =>
       run(() =>
         explained(async () => {
-          const stopped = await clusterDown(clusterDir(loadConfig(), flags.dir), (s) =>
-            say(`${s.name.padEnd(12)} pid ${s.pid}: ${s.outcome.how === 'graceful' ? `stopped in ${(s.outcome.ms / 1000).toFixed(1)} s` : s.outcome.how === 'killed' ? 'killed after its stop timeout' : 'was not running'}`),
-          );
+          const stopped = await clusterDown(clusterDir(loadConfig(), flags.dir), (s) => say(`${s.name.padEnd(12)} pid ${s.pid}: ${describeStop(s.outcome)}`));
           say(`Cluster stopped (${stopped.length} processes).`);
         }),
       ),

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
+import { urlHost } from '../../support/host.ts';
 import { UsageError, run } from '../context.ts';
 
 /** Asks a running node for /health: for container HEALTHCHECKs and operators. */
@@ -12,7 +13,7 @@ export function registerHealth(program: Command): void {
       run(async () => {
         const config = loadConfig();
         const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-        const base = options.url ?? `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+        const base = options.url ?? `http://${urlHost(host)}:${config.port}`;
         let response: Response;
         try {
           response = await fetch(new URL('/health', base), { signal: AbortSignal.timeout(5_000) });

@@ -9,6 +9,7 @@ import { allScheduledTasks } from '../../platform/schedule.ts';
 import { createServices, type Services } from '../../platform/services.ts';
 import type { ScheduledTask } from '../../scheduler/contract.ts';
 import { Scheduler } from '../../scheduler/scheduler.ts';
+import { formatTable } from '../../support/table.ts';
 import { UsageError, cliLogger, run, withServices } from '../context.ts';
 import { onShutdownSignal } from '../signals.ts';
 
@@ -101,7 +102,5 @@ function taskTable(scheduler: Scheduler, tasks: readonly ScheduledTask[], last: 
     return [t.name, t.cron + (t.timezone ? ` (${t.timezone})` : ''), next, ...(last ? [run ? `${run.tick} ${run.status}` : 'never'] : []), t.description];
   });
   const header = ['TASK', 'CRON', 'NEXT RUN', ...(last ? ['LAST RUN'] : []), 'DESCRIPTION'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`;
-  return [header, ...rows].map(line).join('');
+  return formatTable(header, rows);
 }
