@@ -70,8 +70,8 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as MargFastify;
 
   server.setValidatorCompiler(validatorCompiler);
-  await server.register(httpMetrics, { apps: [...appNames] });
   const labelsOf = routeLabeller([...appNames]);
+  await server.register(httpMetrics, { labelsOf });
   server.addHook('onResponse', async (request, reply) => {
     if (!services.logger.isLevelEnabled('info')) return;
     const { app, route } = labelsOf(request);

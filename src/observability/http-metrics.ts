@@ -41,16 +41,16 @@ export function routeLabeller(apps: readonly string[]): (request: FastifyRequest
 }
 
 /**
- * `marg_http_request_duration_seconds` and `marg_http_requests_in_flight` for every request.
+ * `marg_http_request_duration_seconds` and `marg_http_requests_in_flight` for every request,
+ * labelled by `labelsOf` (a routeLabeller, shared with the request log line).
  * Register it on the root server (fastify-plugin: its hook sees every route and the 404
  * handler). The duration is Fastify's `reply.elapsedTime`: from the start of the onRequest
  * hooks until the response is sent. Kept cheap: one onResponse hook; in-flight requests are
  * counted on the raw server, where a request that the client abandons is still seen to end
  * ('close' fires whether or not the response finished; onResponse does not then).
  */
-export const httpMetrics = fp<{ apps: readonly string[] }>(
-  async (app, { apps }) => {
-    const labelsOf = routeLabeller(apps);
+export const httpMetrics = fp<{ labelsOf: (request: FastifyRequest) => RouteLabels }>(
+  async (app, { labelsOf }) => {
     // prom-client hashes and validates labels on every observe; a bound child per label set halves that.
     const children = new Map<string, ReturnType<typeof httpRequestDuration.labels>>();
     app.server.on('request', (_request, response) => {
