@@ -15,6 +15,7 @@ import type {
   QueueDriver,
   ReservedJob,
 } from './contract.ts';
+import { dispatchInBulk } from './bulk.ts';
 import { PollingConsumer, type JobStore } from './polling-consumer.ts';
 import type { QueueDatabase } from './database-schema.ts';
 
@@ -62,25 +63,23 @@ export class DatabaseQueueDriver implements QueueDriver, JobStore {
     }
   }
 
-  async dispatchMany(jobs: readonly NewJob[]): Promise<DispatchResult[]> {
-    const results: DispatchResult[] = new Array(jobs.length);
-    const plain = jobs.flatMap((job, index) => (job.uniqueKey === null ? [{ job, index }] : []));
-    if (plain.length > 0) {
-      // One transaction: one commit (one log flush on InnoDB) for the lot, instead of one per job.
-      const now = Date.now();
-      const ids = await retryingDeadlocks(() =>
-        this.#db.transaction().execute(async (trx) => {
-          const stored: number[] = [];
-          for (const { job } of plain) stored.push(await insertGetId(trx.insertInto('jobs').values(toRow(job, now)), this.#dialect));
-          return stored;
-        }),
-      );
-      plain.forEach(({ index }, n) => (results[index] = { id: String(ids[n]), duplicate: false }));
-      for (const queue of new Set(plain.map((p) => p.job.queue))) this.#dispatched.emit('job', queue);
-    }
-    // A unique key may be taken: each needs its own insert-or-find (a failed statement would end a PostgreSQL transaction).
-    for (const [index, job] of jobs.entries()) if (job.uniqueKey !== null) results[index] = await this.dispatch(job);
-    return results;
+  dispatchMany(jobs: readonly NewJob[]): Promise<DispatchResult[]> {
+    // Unique keys go one by one (dispatchInBulk): a taken key fails its INSERT, which would end a PostgreSQL transaction.
+    return dispatchInBulk(jobs, (plain) => this.#insertTogether(plain), (job) => this.dispatch(job));
+  }
+
+  /** One transaction: one commit (one log flush on InnoDB) for the lot, instead of one per job. */
+  async #insertTogether(jobs: readonly NewJob[]): Promise<string[]> {
+    const now = Date.now();
+    const ids = await retryingDeadlocks(() =>
+      this.#db.transaction().execute(async (trx) => {
+        const stored: string[] = [];
+        for (const job of jobs) stored.push(String(await insertGetId(trx.insertInto('jobs').values(toRow(job, now)), this.#dialect)));
+        return stored;
+      }),
+    );
+    for (const queue of new Set(jobs.map((job) => job.queue))) this.#dispatched.emit('job', queue);
+    return ids;
   }
 
   consume(processor: JobProcessor, options: ConsumeOptions): Consumer {

@@ -3,6 +3,7 @@ import { RedisConnections, type RedisSettings } from '../redis/connection.ts';
 import { withTimeout } from '../support/timeout.ts';
 import type { ConsumeOptions, Consumer, DispatchResult, FailedJob, JobProcessor, NewJob, QueueCounts, QueueDriver } from './contract.ts';
 import { completedKey, minuteOf } from './redis-completions.ts';
+import { dispatchInBulk } from './bulk.ts';
 import { RedisConsumer } from './redis-consumer.ts';
 import { bullPrefix, margId, newJobId, parseMargId, queueNamesKey, toBullOptions, toFailed, toStored, type StoredJob } from './redis-jobs.ts';
 
@@ -53,28 +54,28 @@ export class RedisQueueDriver implements QueueDriver {
 
   async dispatchMany(jobs: readonly NewJob[]): Promise<DispatchResult[]> {
     await this.#ensureReady();
-    const results: DispatchResult[] = new Array(jobs.length);
-    const byQueue = new Map<string, { job: NewJob; index: number }[]>();
-    for (const [index, job] of jobs.entries()) {
-      if (job.uniqueKey !== null) continue;
-      const group = byQueue.get(job.queue) ?? [];
-      group.push({ job, index });
-      byQueue.set(job.queue, group);
-    }
-    // BullMQ's addBulk: one MULTI per queue, so a queue's jobs are all added or none are.
+    // Deduplication answers each add with the key's holder, so unique keys go one by one (dispatchInBulk).
+    return dispatchInBulk(jobs, (plain) => this.#addTogether(plain), (job) => this.dispatch(job));
+  }
+
+  /** BullMQ's addBulk: one MULTI per queue, so a queue's jobs are all added or none are. */
+  async #addTogether(jobs: readonly NewJob[]): Promise<string[]> {
+    const ids = jobs.map(() => newJobId());
+    const byQueue = new Map<string, number[]>();
+    jobs.forEach((job, n) => {
+      const positions = byQueue.get(job.queue);
+      if (positions) positions.push(n);
+      else byQueue.set(job.queue, [n]);
+    });
     await Promise.all(
-      [...byQueue].map(async ([queue, group]) => {
-        const ids = group.map(() => newJobId());
-        await Promise.all([
-          this.#queue(queue).addBulk(group.map(({ job }, n) => ({ name: job.name, data: toStored(job), opts: toBullOptions(job, ids[n]!) }))),
+      [...byQueue].map(([queue, positions]) =>
+        Promise.all([
+          this.#queue(queue).addBulk(positions.map((n) => ({ name: jobs[n]!.name, data: toStored(jobs[n]!), opts: toBullOptions(jobs[n]!, ids[n]!) }))),
           this.#record(queue).catch(() => {}),
-        ]);
-        group.forEach(({ index }, n) => (results[index] = { id: margId(queue, ids[n]!), duplicate: false }));
-      }),
+        ]),
+      ),
     );
-    // Deduplication answers each add with the key's holder: one by one, as dispatch() does.
-    for (const [index, job] of jobs.entries()) if (job.uniqueKey !== null) results[index] = await this.dispatch(job);
-    return results;
+    return jobs.map((job, n) => margId(job.queue, ids[n]!));
   }
 
   consume(processor: JobProcessor, options: ConsumeOptions): Consumer {
