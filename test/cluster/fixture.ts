@@ -12,13 +12,14 @@ import { SERVERS } from '../contract/database.fixture.ts';
 import { redisSettings } from '../contract/redis-fixture.ts';
 import { HostClient } from '../support/client.ts';
 import { cleanupCli, describeResult, runMarg, tempDir, withCliServices } from '../support/cli.ts';
+import { TEST_DOMAIN, TEST_PASSWORD } from '../support/platform.ts';
 import { freePort } from '../support/redis-server.ts';
 import { deleteRedisKeys, dropServerDatabase, uniqueTestStem } from '../support/server-databases.ts';
 import { requireService, type ServiceStatus } from '../support/services.ts';
 import { startLoad, type LoadRequest, type RunningLoad } from './load.ts';
 
-export const DOMAIN = 'marg.localhost';
-export const PASSWORD = 'correct horse battery staple';
+export const DOMAIN = TEST_DOMAIN;
+export const PASSWORD = TEST_PASSWORD;
 
 /** Skips loudly (fails under MARG_REQUIRE_SERVICES=1) when the balancer is not installed. */
 export function balancerInstalled(name: 'haproxy' | 'nginx'): Promise<ServiceStatus> {

@@ -5,7 +5,7 @@ import { describeResult, runMarg } from '../support/cli.ts';
 
 /** Shared by the maintenance end-to-end tests (operations-cluster, maintenance-start). */
 
-export const DOMAIN = 'marg.localhost';
+export { TEST_DOMAIN as DOMAIN } from '../support/platform.ts';
 /** The issue's bound: a `marg down` on one node's config is obeyed by every node within about this. */
 export const PROPAGATION_BOUND_MS = 2_000;
 

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary } from '../../src/cluster/binaries.ts';
+import { freePort } from '../../src/cluster/members.ts';
 import { requireService, type ServiceStatus } from './services.ts';
 
 /**
@@ -64,17 +65,7 @@ export async function startRedisSentinel(masterPort: number, service = 'mymaster
   });
 }
 
-/** A port the OS says is free now; closed again at once (the caller binds it next, or wants it closed). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort };
 
 async function launch(name: string, args: string[], port: number, dir: string, ready: () => Promise<boolean>): Promise<PrivateRedis> {
   const binary = findBinary(name);
