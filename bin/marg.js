@@ -10,5 +10,5 @@ process.stdout.on('error', (error) => {
 });
 
 register();
-const { main } = await import('../src/cli/main.ts');
-await main(process.argv);
+const [{ main }, { APPS }] = await Promise.all([import('../src/cli/main.ts'), import('../apps/index.ts')]);
+await main(process.argv, APPS);

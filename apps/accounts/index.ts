@@ -17,7 +17,7 @@ export const accounts: AppModule = {
   name: 'accounts',
   title: 'Accounts',
   description: 'Sign-in, users and roles for every app',
-  database: 'accounts',
+  duties: ['sign-in', 'audit-log'],
   migrations: auditMigrations,
   permissions: accountsPermissions,
   jobs: avatarJobs,

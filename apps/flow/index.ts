@@ -13,7 +13,6 @@ export const flow: AppModule = {
   name: 'flow',
   title: 'Flow',
   description: 'Tasks: create, assign, track status and due dates',
-  database: 'flow',
   migrations: { ...flowMigrations, ...reportMigrations },
   permissions: flowPermissions,
   async routes(app, ctx) {

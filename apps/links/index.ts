@@ -13,7 +13,6 @@ export const links: AppModule = {
   name: 'links',
   title: 'Links',
   description: 'Short links: create, share, count clicks',
-  database: 'links',
   migrations: linksMigrations,
   permissions: linksPermissions,
   async routes(app, ctx) {

@@ -1,7 +1,11 @@
-import { loadConfig, type Config } from '../config/config.ts';
+import { loadConfig, type Config, type LoadConfigOptions } from '../config/config.ts';
 import { ConfigError } from '../config/env-files.ts';
+import type { AppLayout } from '../config/layout.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { readWriteContext } from '../database/read-write-context.ts';
+import type { AppModule } from '../platform/app-module.ts';
+import { BootError } from '../platform/boot.ts';
+import { appLayout } from '../platform/app-registry.ts';
 import { UnreachableError } from '../platform/connectivity.ts';
 import { createServices, type Services } from '../platform/services.ts';
 
@@ -13,9 +17,26 @@ export function cliLogger(config: Config): Logger {
   return createLogger(config, { pretty: Boolean(process.stdout.isTTY) && config.env === 'development' });
 }
 
-/** Loads config and opens services for one command, closing them afterwards. */
-export async function withServices<T>(work: (services: Services) => Promise<T>): Promise<T> {
-  const config = loadConfig();
+/**
+ * What every command gets: the apps (handed to `main` once, by bin/marg.js), and config and
+ * services built for them.
+ */
+export interface CliContext {
+  readonly apps: readonly AppModule[];
+  readonly layout: AppLayout;
+  /** The configuration for these apps (their databases and `<NAME>_DB_*` variables included). */
+  loadConfig(options?: Omit<LoadConfigOptions, 'layout'>): Config;
+  /** Loads config and opens services for one command, closing them afterwards. */
+  withServices<T>(work: (services: Services) => Promise<T>): Promise<T>;
+}
+
+export function cliContext(apps: readonly AppModule[]): CliContext {
+  const layout = appLayout(apps);
+  const load = (options: Omit<LoadConfigOptions, 'layout'> = {}) => loadConfig({ ...options, layout });
+  return { apps, layout, loadConfig: load, withServices: (work) => withServices(load(), work) };
+}
+
+async function withServices<T>(config: Config, work: (services: Services) => Promise<T>): Promise<T> {
   // One-shot commands print their own results; only warnings and worse are logged.
   const services = createServices(config, createLogger({ logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel }));
   try {
@@ -31,7 +52,7 @@ export async function run(body: () => Promise<void>): Promise<void> {
   try {
     await body();
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError) {
+    if (error instanceof ConfigError || error instanceof UsageError || error instanceof BootError) {
       process.stderr.write(`marg: ${error.message}\n`);
       process.exitCode = 2;
       return;

@@ -1,4 +1,5 @@
 import { loadConfig } from '../config/config.ts';
+import type { AppModule } from '../platform/app-module.ts';
 import { checkClusterDrivers } from './environment.ts';
 import { stopMember, waitUntilReady } from './members.ts';
 import { describeStop, isRunning } from './processes.ts';
@@ -12,7 +13,7 @@ import { acquireLock, writeState, type Member, type Role } from './state.ts';
  * schedulers, each new one running before its old one stops (SIGTERM lets running jobs finish).
  * Capacity never drops below what it was, and the cluster is never without a ready node.
  */
-export async function clusterRoll(options: { dir?: string | undefined }, say: (line: string) => void): Promise<void> {
+export async function clusterRoll(options: { dir?: string | undefined; apps: readonly AppModule[] }, say: (line: string) => void): Promise<void> {
   const dir = clusterDir(loadConfig(), options.dir);
   const release = acquireLock(dir);
   try {
@@ -21,10 +22,10 @@ export async function clusterRoll(options: { dir?: string | undefined }, say: (l
     if (!state.balancer.process || !isRunning(state.balancer.process)) {
       throw new ClusterError(`${state.balancer.kind} is not running: stop the rest with \`marg cluster down\` and start again with \`marg cluster up\``);
     }
-    const config = memberConfig(state.cwd, state.env);
+    const config = memberConfig(options.apps, state.cwd, state.env);
     checkClusterDrivers(config);
     // New code may bring migrations: new nodes refuse unmigrated databases, old ones run on the additive schema.
-    for (const line of await migrateOnce(config)) say(line);
+    for (const line of await migrateOnce(config, options.apps)) say(line);
     const context = launchContext(state, dir);
     const save = () => writeState(dir, state);
 

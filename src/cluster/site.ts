@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../config/config.ts';
+import type { AppModule } from '../platform/app-module.ts';
+import { appLayout } from '../platform/app-registry.ts';
 import { createLogger } from '../observability/logger.ts';
-import { APPS } from '../../apps/index.ts';
 import { assertReachable, createMissingDatabases } from '../platform/connectivity.ts';
 import { migrateAll } from '../platform/migrate.ts';
 import { createServices } from '../platform/services.ts';
@@ -19,17 +20,17 @@ export function clusterDir(config: Config, given: string | undefined): string {
 }
 
 /** The configuration every member will load: the invoking environment plus the cluster's shared variables. */
-export function memberConfig(cwd: string, shared: Readonly<Record<string, string>>): Config {
-  return loadConfig({ cwd, env: { ...process.env, ...shared } });
+export function memberConfig(apps: readonly AppModule[], cwd: string, shared: Readonly<Record<string, string>>): Config {
+  return loadConfig({ cwd, env: { ...process.env, ...shared }, layout: appLayout(apps) });
 }
 
 /** Brings every database up to date once, before any node starts (nodes refuse unmigrated databases). */
-export async function migrateOnce(config: Config): Promise<string[]> {
+export async function migrateOnce(config: Config, apps: readonly AppModule[]): Promise<string[]> {
   const created = await createMissingDatabases(config);
   const services = createServices(config, createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'warn' }));
   try {
     await assertReachable(services);
-    const report = await migrateAll(services, APPS);
+    const report = await migrateAll(services, apps);
     return [...created.map((c) => `created database ${c}`), ...report.applied.map((a) => `migrated ${a.database}/${a.migration}`)];
   } finally {
     await services.close();

@@ -2,6 +2,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { writeAppKey } from '../config/app-key.ts';
 import { loadConfig } from '../config/config.ts';
+import type { AppModule } from '../platform/app-module.ts';
+import { appLayout } from '../platform/app-registry.ts';
 import { balancerBinary, createBalancer, type BalancerKind } from './balancer.ts';
 import { stopCluster } from './down.ts';
 import { checkClusterDrivers, ownRedisEnv } from './environment.ts';
@@ -21,6 +23,8 @@ export interface UpOptions {
   readonly host?: string | undefined;
   readonly ownRedis: boolean;
   readonly dir?: string | undefined;
+  /** The apps every member serves and migrates. */
+  readonly apps: readonly AppModule[];
 }
 
 /**
@@ -29,7 +33,7 @@ export interface UpOptions {
  */
 export async function clusterUp(options: UpOptions, say: (line: string) => void): Promise<{ state: ClusterState; dir: string }> {
   const cwd = process.cwd();
-  let config = loadConfig({ cwd });
+  let config = loadConfig({ cwd, layout: appLayout(options.apps) });
   const dir = clusterDir(config, options.dir);
   const found = balancerBinary(options.balancer);
   if ('missing' in found) throw new ClusterError(found.missing);
@@ -39,7 +43,7 @@ export async function clusterUp(options: UpOptions, say: (line: string) => void)
     // Every member reads the same .env, so one key written here is the cluster's key.
     writeAppKey(cwd);
     say('Generated APP_KEY and wrote it to .env (keep that file out of version control).');
-    config = loadConfig({ cwd });
+    config = loadConfig({ cwd, layout: appLayout(options.apps) });
   }
 
   const release = acquireLock(dir);
@@ -76,12 +80,12 @@ export async function clusterUp(options: UpOptions, say: (line: string) => void)
         writeState(dir, state);
         say(`Started redis-server on 127.0.0.1:${redis.port} (sessions, cache, locks, rate limits, queue).`);
       }
-      const members = memberConfig(cwd, state.env);
+      const members = memberConfig(options.apps, cwd, state.env);
       for (const note of checkClusterDrivers(members)) say(`note: ${note}`);
       const balancer = createBalancer(options.balancer, { dir, host, port, binary: found.binary });
       state.drainSeconds = Math.max(members.http.drainSeconds, balancer.drainSeconds);
 
-      for (const line of await migrateOnce(members)) say(line);
+      for (const line of await migrateOnce(members, options.apps)) say(line);
 
       const context = launchContext(state, dir);
       const launch = async (role: Role) => {

@@ -2,13 +2,11 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import type { RedisSettings } from '../redis/connection.ts';
 import type { HostPort, ServerDatabaseConfig } from '../database/server.ts';
-import { EnvSchema, databaseVariable, type Env } from './schema.ts';
+import { databasePrefix, databaseVariable, envSchema, type Env } from './schema.ts';
 import { ConfigError, readEnvironment, type RawEnv } from './env-files.ts';
+import { KERNEL_LAYOUT, type AppLayout } from './layout.ts';
 import { parseTrustedProxies, type TrustedProxies } from '../http/trusted-proxies.ts';
 
-/** Each app's own, the shared RBAC one, and the platform's (queue jobs, schedule runs). */
-export type DatabaseName = 'accounts' | 'flow' | 'links' | 'rbac' | 'platform';
-export const DATABASE_NAMES: readonly DatabaseName[] = ['accounts', 'flow', 'links', 'rbac', 'platform'];
 
 export interface SqliteDatabaseConfig {
   readonly connection: 'sqlite';
@@ -42,7 +40,10 @@ export interface Config {
   readonly cache: { readonly store: Env['CACHE_STORE']; readonly prefix: string; readonly maxEntries: number };
   readonly lockStore: Env['CACHE_STORE'];
   readonly rateLimitStore: Env['CACHE_STORE'];
-  readonly databases: Readonly<Record<DatabaseName, DatabaseConfig>>;
+  /** What the apps decide: database names, the audit log's database, the sign-in host. */
+  readonly layout: AppLayout;
+  /** Every database of the layout by name. */
+  readonly databases: Readonly<Record<string, DatabaseConfig>>;
   readonly db: { readonly stickySeconds: number; readonly replicaRetrySeconds: number };
   readonly redis: RedisSettings;
   readonly rbacCacheTtl: number;
@@ -67,19 +68,22 @@ export interface Config {
 export interface LoadConfigOptions {
   cwd?: string;
   env?: RawEnv;
+  /** From the app registry (`appRegistry(apps).layout`); default: the kernel's databases only. */
+  layout?: AppLayout;
 }
 
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const cwd = options.cwd ?? process.cwd();
-  const raw = readEnvironment(cwd, options.env ?? process.env, new Set(Object.keys(EnvSchema.properties)));
-  return buildConfig(cwd, raw);
+  const layout = options.layout ?? KERNEL_LAYOUT;
+  const raw = readEnvironment(cwd, options.env ?? process.env, new Set(Object.keys(envSchema(layout.databases).properties)));
+  return buildConfig(cwd, raw, layout);
 }
 
-export function buildConfig(cwd: string, raw: RawEnv): Config {
-  const env = parseEnv(raw);
+export function buildConfig(cwd: string, raw: RawEnv, layout: AppLayout = KERNEL_LAYOUT): Config {
+  const env = parseEnv(raw, layout.databases);
   const storagePath = isAbsolute(env.STORAGE_PATH) ? env.STORAGE_PATH : resolve(cwd, env.STORAGE_PATH);
   const values = env as Env & Record<string, unknown>;
-  const databases = Object.fromEntries(DATABASE_NAMES.map((name) => [name, databaseConfig(name, values, cwd, storagePath)])) as Record<DatabaseName, DatabaseConfig>;
+  const databases = Object.fromEntries(layout.databases.map((name) => [name, databaseConfig(name, values, cwd, storagePath)]));
   return {
     env: env.NODE_ENV,
     appKey: env.APP_KEY,
@@ -117,6 +121,7 @@ export function buildConfig(cwd: string, raw: RawEnv): Config {
     },
     mail: mailConfig(env, join(storagePath, 'mail')),
     filesystem: { disk: env.FILESYSTEM_DISK, root: join(storagePath, 'app') },
+    layout,
     raw,
   };
 }
@@ -127,8 +132,8 @@ const PLAIN_NUMBER: Readonly<Record<string, RegExp>> = { integer: /^-?\d+$/, num
  * One database's settings: `<NAME>_DB_*` (e.g. RBAC_DB_HOST) over `DB_*`. SQLite keeps a file
  * per database under STORAGE_PATH; servers get `<DB_DATABASE>_<name>` unless named.
  */
-function databaseConfig(name: DatabaseName, env: Env & Record<string, unknown>, cwd: string, storagePath: string): DatabaseConfig {
-  const prefix = `${name.toUpperCase()}_`;
+function databaseConfig(name: string, env: Env & Record<string, unknown>, cwd: string, storagePath: string): DatabaseConfig {
+  const prefix = databasePrefix(name);
   const own = <T>(suffix: string): T | undefined => env[databaseVariable(prefix, suffix)] as T | undefined;
   const shared = <T>(suffix: string): T | undefined => env[databaseVariable('', suffix)] as T | undefined;
   const pick = <T>(suffix: string): T | undefined => own<T>(suffix) ?? shared<T>(suffix);
@@ -219,19 +224,20 @@ function parseHostList(list: string | undefined, defaultPort: number): HostPort[
 }
 
 /** Validates the variables Marg knows; every problem names its variable. */
-function parseEnv(raw: RawEnv): Env {
-  const known = Object.keys(EnvSchema.properties);
+function parseEnv(raw: RawEnv, databases: readonly string[]): Env {
+  const schema = envSchema(databases);
+  const known = Object.keys(schema.properties);
   // Empty strings mean "unset", as in Laravel's .env files.
   const picked = Object.fromEntries(known.filter((k) => raw[k] !== undefined && raw[k] !== '').map((k) => [k, raw[k]]));
   // Default and Convert mutate their input: work on a copy so `picked` keeps what was given.
-  const value = Value.Convert(EnvSchema, Value.Default(EnvSchema, { ...picked })) as Record<string, unknown>;
+  const value = Value.Convert(schema, Value.Default(schema, { ...picked })) as Record<string, unknown>;
   // Convert is loose ('8080.9' → 8080, '1e3' → 1, 'true' → 1): a number must be written plainly, or it is reported.
-  for (const [name, schema] of Object.entries(EnvSchema.properties)) {
-    const plain = PLAIN_NUMBER[(schema as { type?: string }).type ?? ''];
+  for (const [name, property] of Object.entries(schema.properties)) {
+    const plain = PLAIN_NUMBER[(property as { type?: string }).type ?? ''];
     const given = picked[name];
     if (plain && given !== undefined && !plain.test(given)) value[name] = given;
   }
-  const problems = [...Value.Errors(EnvSchema, value)].map((e) => {
+  const problems = [...Value.Errors(schema, value)].map((e) => {
     const name = e.path.replace(/^\//, '');
     const given = picked[name];
     const message = describeProblem(e.schema, e.message);

@@ -28,8 +28,9 @@ function perDatabase(prefix: string): Record<string, TSchema> {
 }
 
 /**
- * Every environment variable Marg reads, with its default. Names follow the Laravel
- * guides (DESIGN §4). Values arrive as strings and are converted before validation.
+ * Every environment variable Marg reads, with its default, but the per-database ones (see
+ * envSchema). Names follow the Laravel guides (DESIGN §4). Values arrive as strings and are
+ * converted before validation.
  */
 export const EnvSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
@@ -80,15 +81,10 @@ export const EnvSchema = Type.Object({
 
   DB_CONNECTION: DB_DRIVER_SCHEMA,
   ...databaseVariables('DB_'),
-  DB_DATABASE: Type.String({ default: 'marg', pattern: DB_NAME, description: 'name stem: databases are <stem>_accounts, _flow, _links, _rbac, _platform' }),
+  DB_DATABASE: Type.String({ default: 'marg', pattern: DB_NAME, description: 'name stem: each database is <stem>_<name>, e.g. marg_rbac' }),
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
   DB_STICKY_SECONDS: Type.Number({ minimum: 0, default: 5, description: 'seconds reads stay on the primary after a write' }),
   DB_REPLICA_RETRY_SECONDS: Type.Number({ minimum: 0, default: 10, description: 'seconds a failed replica is left out' }),
-  ...perDatabase('ACCOUNTS_'),
-  ...perDatabase('FLOW_'),
-  ...perDatabase('LINKS_'),
-  ...perDatabase('RBAC_'),
-  ...perDatabase('PLATFORM_'),
   RBAC_CACHE_TTL: Type.Integer({ minimum: 0, default: 3600, description: 'seconds' }),
 
   QUEUE_CONNECTION: Type.Union([Type.Literal('database'), Type.Literal('redis')], { default: 'database' }),
@@ -112,6 +108,28 @@ export const EnvSchema = Type.Object({
 });
 
 export type Env = Static<typeof EnvSchema>;
+
+const schemas = new Map<string, typeof EnvSchema>();
+
+/**
+ * EnvSchema plus `<NAME>_DB_*` for each database (RBAC_DB_HOST, FLOW_DB_DRIVER …): the names
+ * come from the apps, so a new app's variables are validated without an edit here.
+ */
+export function envSchema(databases: readonly string[]): typeof EnvSchema {
+  const key = databases.join(',');
+  let schema = schemas.get(key);
+  if (!schema) {
+    const extra = Object.assign({}, ...databases.map((name) => perDatabase(databasePrefix(name)))) as Record<string, TSchema>;
+    schema = Type.Object({ ...EnvSchema.properties, ...extra }) as unknown as typeof EnvSchema;
+    schemas.set(key, schema);
+  }
+  return schema;
+}
+
+/** `flow` → `FLOW_`, `my-app` → `MY_APP_`: the prefix of a database's own variables. */
+export function databasePrefix(name: string): string {
+  return `${name.toUpperCase().replace(/-/g, '_')}_`;
+}
 
 /** Names a per-database variable, e.g. `databaseVariable('RBAC_', 'HOST')` → RBAC_DB_HOST. */
 export function databaseVariable(prefix: string, suffix: string): string {

@@ -1,4 +1,4 @@
-import type { Config, DatabaseName } from '../config/config.ts';
+import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import { withTimeout } from '../support/timeout.ts';
 import type { DatabaseConnection } from './contract.ts';
@@ -9,14 +9,14 @@ const PING_TIMEOUT_MS = 3_000;
 
 /** Opens each configured database once, on first use, with the driver its config names. */
 export class DatabaseManager {
-  readonly #connections = new Map<DatabaseName, DatabaseConnection<unknown>>();
+  readonly #connections = new Map<string, DatabaseConnection<unknown>>();
 
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
   ) {}
 
-  get<DB>(name: DatabaseName): DatabaseConnection<DB> {
+  get<DB>(name: string): DatabaseConnection<DB> {
     let connection = this.#connections.get(name);
     if (!connection) {
       connection = this.#open(name);
@@ -25,8 +25,10 @@ export class DatabaseManager {
     return connection as DatabaseConnection<DB>;
   }
 
-  #open(name: DatabaseName): DatabaseConnection<unknown> {
+  #open(name: string): DatabaseConnection<unknown> {
     const settings = this.config.databases[name];
+    // A name no app declares: a programming error, named plainly.
+    if (!settings) throw new Error(`no database "${name}" is configured (the databases are: ${Object.keys(this.config.databases).join(', ')})`);
     if (settings.connection === 'sqlite') return createSqliteConnection(name, settings.file);
     return createServerConnection(name, settings, {
       replicaRetryMs: this.config.db.replicaRetrySeconds * 1000,
@@ -37,7 +39,7 @@ export class DatabaseManager {
 
   /** Health of every configured database: null when it answered, else the error. */
   async ping(): Promise<Record<string, string | null>> {
-    const names = Object.keys(this.config.databases) as DatabaseName[];
+    const names = Object.keys(this.config.databases);
     const results = await Promise.all(
       names.map(async (name) => {
         try {

@@ -83,7 +83,12 @@ export class AppContext {
 
   signInUrl(request: FastifyRequest, next?: string): string {
     const target = next ?? `${request.protocol}://${request.headers.host ?? ''}${request.originalUrl}`;
-    return this.url(request, 'accounts', `/signin?next=${encodeURIComponent(target)}`);
+    return this.url(request, this.signInApp, `/signin?next=${encodeURIComponent(target)}`);
+  }
+
+  /** The app that serves /signin (the `sign-in` duty; the first app when none takes it). */
+  get signInApp(): string {
+    return this.services.config.layout.signInApp ?? this.apps[0]?.name ?? '';
   }
 
   /** Renders a page inside the shared shell (starting a session so its forms carry a CSRF token). */

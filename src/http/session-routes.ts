@@ -46,7 +46,7 @@ export async function sessionRoutes(app: MargFastify, opts: { ctx: AppContext })
 
   app.post('/signout', async (request, reply) => {
     await signOut(ctx, request);
-    return reply.redirect(ctx.url(request, 'accounts', '/signin'), 303);
+    return reply.redirect(ctx.url(request, ctx.signInApp, '/signin'), 303);
   });
 }
 

@@ -1,6 +1,5 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { DatabaseName } from '../config/config.ts';
 import type { MigrationSet } from '../database/contract.ts';
 import type { AppPermissions } from '../auth/permissions.ts';
 import type { User } from '../auth/users.ts';
@@ -18,7 +17,12 @@ export type MargFastify = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
-export type AppName = 'accounts' | 'flow' | 'links';
+/**
+ * Platform duties an app can take on, each held by at most one app: `sign-in` (its host
+ * serves GET /signin, where the kernel sends signed-out users) and `audit-log` (its database
+ * keeps the audit log; without such an app the kernel keeps it in the RBAC database).
+ */
+export type AppDuty = 'sign-in' | 'audit-log';
 
 /** What first-run seeding hands each app. */
 export interface SeedContext {
@@ -31,10 +35,13 @@ export interface SeedContext {
  * and roles, its routes (served on `<name>.<MARG_DOMAIN>`), and its demo data.
  */
 export interface AppModule {
-  readonly name: AppName;
+  /** Lower-case letters, digits and `-`: the host name (`<name>.<MARG_DOMAIN>`) and the RBAC app. */
+  readonly name: string;
   readonly title: string;
   readonly description: string;
-  readonly database: DatabaseName;
+  /** Its database (default: its name); `<DATABASE>_DB_*` variables configure it. */
+  readonly database?: string;
+  readonly duties?: readonly AppDuty[];
   readonly migrations: MigrationSet;
   readonly permissions: AppPermissions;
   routes(app: MargFastify, ctx: AppContext): Promise<void>;

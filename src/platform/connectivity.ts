@@ -1,4 +1,5 @@
-import type { Config, DatabaseName } from '../config/config.ts';
+import type { Config } from '../config/config.ts';
+import { databasePrefix } from '../config/schema.ts';
 import { ensureDatabaseExists } from '../database/create-database.ts';
 import type { Services } from './services.ts';
 
@@ -15,7 +16,7 @@ export async function createMissingDatabases(config: Config): Promise<string[]> 
     try {
       if (await ensureDatabaseExists(settings)) created.push(`${settings.database} (${name})`);
     } catch (error) {
-      throw new UnreachableError(`cannot reach the ${name} database server ${whereIs(name as DatabaseName, config)}: ${reason(error)}`);
+      throw new UnreachableError(`cannot reach the ${name} database server ${whereIs(name, config)}: ${reason(error)}`);
     }
   }
   return created;
@@ -27,7 +28,7 @@ export async function assertReachable(services: Services): Promise<void> {
   const failures = Object.entries(await services.databases.ping()).filter(([, error]) => error !== null);
   if (failures.length > 0) {
     const [name, error] = failures[0]!;
-    throw new UnreachableError(`cannot reach the ${name} database ${whereIs(name as DatabaseName, config)}: ${error}`);
+    throw new UnreachableError(`cannot reach the ${name} database ${whereIs(name, config)}: ${error}`);
   }
   if (services.redis) {
     try {
@@ -38,11 +39,12 @@ export async function assertReachable(services: Services): Promise<void> {
   }
 }
 
-function whereIs(name: DatabaseName, config: Config): string {
+function whereIs(name: string, config: Config): string {
   const settings = config.databases[name];
-  const prefix = name.toUpperCase();
-  if (settings.connection === 'sqlite') return `file ${settings.file} (${prefix}_DB_DATABASE, STORAGE_PATH)`;
-  return `"${settings.database}" on ${settings.connection} at ${settings.host}:${settings.port} as ${settings.user} (${prefix}_DB_* or DB_*)`;
+  const prefix = databasePrefix(name);
+  if (!settings) return `"${name}" (not configured)`;
+  if (settings.connection === 'sqlite') return `file ${settings.file} (${prefix}DB_DATABASE, STORAGE_PATH)`;
+  return `"${settings.database}" on ${settings.connection} at ${settings.host}:${settings.port} as ${settings.user} (${prefix}DB_* or DB_*)`;
 }
 
 function reason(error: unknown): string {

@@ -1,22 +1,27 @@
-import type { DatabaseName } from '../config/config.ts';
 import type { MigrationSet } from '../database/contract.ts';
 import { migrateToLatest, migrationStatus, type MigrationStatus } from '../database/migrator.ts';
+import { auditMigrations } from '../auth/audit.ts';
 import { rbacMigrations } from '../auth/rbac-schema.ts';
 import type { AppModule } from './app-module.ts';
+import { appDatabase, appLayout } from './app-registry.ts';
 import { platformMigrations } from './platform-schema.ts';
 import type { Services } from './services.ts';
 
-/** Which migrations belong to which database: the platform's, the shared RBAC one, then each app's. */
-export function migrationPlan(apps: readonly AppModule[]): { database: DatabaseName; migrations: MigrationSet }[] {
+/**
+ * Which migrations belong to which database: the platform's, the shared RBAC one (with the
+ * audit log when no app keeps it), then each app's.
+ */
+export function migrationPlan(apps: readonly AppModule[]): { database: string; migrations: MigrationSet }[] {
+  const auditInRbac = appLayout(apps).auditDatabase === 'rbac';
   return [
     { database: 'platform', migrations: platformMigrations },
-    { database: 'rbac', migrations: rbacMigrations },
-    ...apps.map((a) => ({ database: a.database, migrations: a.migrations })),
+    { database: 'rbac', migrations: auditInRbac ? { ...rbacMigrations, ...auditMigrations } : rbacMigrations },
+    ...apps.map((a) => ({ database: appDatabase(a), migrations: a.migrations })),
   ];
 }
 
 export interface MigrateReport {
-  readonly applied: { database: DatabaseName; migration: string }[];
+  readonly applied: { database: string; migration: string }[];
   readonly rolesChanged: boolean;
 }
 
@@ -32,7 +37,7 @@ export async function migrateAll(services: Services, apps: readonly AppModule[])
   return { applied, rolesChanged };
 }
 
-export async function statusAll(services: Services, apps: readonly AppModule[]): Promise<{ database: DatabaseName; migrations: MigrationStatus[] }[]> {
+export async function statusAll(services: Services, apps: readonly AppModule[]): Promise<{ database: string; migrations: MigrationStatus[] }[]> {
   const out = [];
   for (const { database, migrations } of migrationPlan(apps)) {
     out.push({ database, migrations: await migrationStatus(services.databases.get(database), migrations) });

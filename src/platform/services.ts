@@ -65,7 +65,7 @@ export function createServices(config: Config, logger: Logger): Services {
     rateLimits,
     users: new Users(rbacDb),
     rbac: new Rbac(rbacDb, cache, config.rbacCacheTtl),
-    audit: new AuditLog(databases.get<AuditDatabase>('accounts')),
+    audit: new AuditLog(databases.get<AuditDatabase>(config.layout.auditDatabase)),
     queue,
     mail,
     storage: createStorage(config),

@@ -2,6 +2,7 @@ import { buildServer } from '../http/server.ts';
 import type { MetricsRole } from '../observability/metrics.ts';
 import { startMetricsServer, type MetricsServer } from '../observability/metrics-server.ts';
 import type { AppModule, MargFastify } from './app-module.ts';
+import type { Role } from './boot.ts';
 import { drainAndClose } from './drain.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { Services } from './services.ts';
@@ -24,14 +25,28 @@ export interface RunningWeb {
 }
 
 export interface WebOptions {
-  /** The role the metrics endpoint names: `web`, or `all` for `marg start`. */
-  readonly metricsRole?: MetricsRole;
+  /** The role the metrics endpoint names: `web`, or `all` for `marg start`; false: the caller serves metrics (bootRoles). */
+  readonly metricsRole?: MetricsRole | false;
+}
+
+/** The web role for bootRoles (which serves the metrics endpoint itself); `onListening` learns the port bound. */
+export function webRole(onListening?: (port: number) => void): Role {
+  return {
+    name: 'web',
+    async start(services, apps) {
+      const web = await startWeb(services, apps, { metricsRole: false });
+      onListening?.(web.port);
+      const { config, logger } = services;
+      logger.info({ host: config.host, port: web.port, domain: config.domain }, 'web role ready');
+      return { stop: () => web.stop() };
+    },
+  };
 }
 
 export async function startWeb(services: Services, apps: readonly AppModule[], options: WebOptions = {}): Promise<RunningWeb> {
   const lifecycle = new Lifecycle();
   const server = await buildServer(services, apps, lifecycle);
-  const metrics = await startMetricsServer(services, options.metricsRole ?? 'web');
+  const metrics = options.metricsRole === false ? undefined : await startMetricsServer(services, options.metricsRole ?? 'web');
   try {
     await server.listen({ host: services.config.host, port: services.config.port });
   } catch (error) {

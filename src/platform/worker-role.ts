@@ -2,6 +2,7 @@ import { mailJobs } from '../mail/job.ts';
 import { recordJob } from '../observability/metrics.ts';
 import { QueueWorker, type StopReason, type WorkerOptions } from '../queue/worker.ts';
 import type { AppModule } from './app-module.ts';
+import type { Role } from './boot.ts';
 import { jobHandlers } from './job-registry.ts';
 import { platformJobs } from './jobs.ts';
 import type { Services } from './services.ts';
@@ -30,4 +31,31 @@ export function startWorker(services: Services, apps: readonly AppModule[], opti
   worker.onJob = recordJob;
   const done = worker.run();
   return { worker, done, stop: () => worker.stop() };
+}
+
+/**
+ * The worker role for bootRoles. It may end by itself (`--max-jobs`, `--max-time`,
+ * `--stop-when-empty`); a job that ignored its timeout ends it with exit code 1, so a
+ * supervisor starts a clean process.
+ */
+export function workerRole(options: Partial<WorkerOptions> = {}): Role {
+  return {
+    name: 'worker',
+    async start(services, apps) {
+      const running = startWorker(services, apps, options);
+      const settings = { ...DEFAULT_WORKER_OPTIONS, ...options };
+      services.logger.info({ queues: settings.queues, concurrency: settings.concurrency, driver: services.queue.driver.driver }, 'worker ready');
+      const finished = running.done.then((reason) => {
+        services.logger.info({ reason, processed: running.worker.processed }, 'worker stopped');
+        return reason === 'stuck' ? 1 : 0;
+      });
+      return {
+        finished,
+        async stop() {
+          await running.stop();
+          await finished;
+        },
+      };
+    },
+  };
 }

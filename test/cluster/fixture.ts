@@ -6,7 +6,7 @@ import { isRunning } from '../../src/cluster/processes.ts';
 import { readState, type ClusterState } from '../../src/cluster/state.ts';
 import { clusterStatus, type ClusterStatus } from '../../src/cluster/status.ts';
 import { generateAppKey } from '../../src/config/app-key.ts';
-import { DATABASE_NAMES } from '../../src/config/config.ts';
+import { TEST_LAYOUT } from '../support/platform.ts';
 import type { RawEnv } from '../../src/config/env-files.ts';
 import { SERVERS } from '../contract/database.fixture.ts';
 import { redisSettings } from '../contract/redis-fixture.ts';
@@ -148,7 +148,7 @@ export class ClusterFixture {
     if (left) await stopCluster(left);
     if (this.servers) {
       await Promise.allSettled([
-        ...DATABASE_NAMES.map((name) => dropServerDatabase({ connection: 'mysql', ...SERVERS.mysql, database: `${this.stem}_${name}`, poolMax: 1, readHosts: [] })),
+        ...TEST_LAYOUT.databases.map((name) => dropServerDatabase({ connection: 'mysql', ...SERVERS.mysql, database: `${this.stem}_${name}`, poolMax: 1, readHosts: [] })),
         deleteRedisKeys(redisSettings({ prefix: `${this.stem}_` }), `${this.stem}_`),
       ]);
     }

@@ -4,8 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { generateAppKey } from '../../src/config/app-key.ts';
-import { loadConfig } from '../../src/config/config.ts';
+import { APPS } from '../../apps/index.ts';
+import { loadConfig as loadKernelConfig, type LoadConfigOptions } from '../../src/config/config.ts';
+import { appLayout } from '../../src/platform/app-registry.ts';
 import { ConfigError, type RawEnv } from '../../src/config/env-files.ts';
+
+/** As the CLI loads it: with the real apps' databases and their variables. */
+const loadConfig = (options: LoadConfigOptions) => loadKernelConfig({ layout: appLayout(APPS), ...options });
 
 const root = mkdtempSync(join(tmpdir(), 'marg-config-'));
 after(() => rmSync(root, { recursive: true, force: true }));

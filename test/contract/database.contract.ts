@@ -6,6 +6,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { sql, type Generated } from 'kysely';
 import { APPS } from '../../apps/index.ts';
 import { buildConfig } from '../../src/config/config.ts';
+import { appLayout } from '../../src/platform/app-registry.ts';
 import type { DatabaseConnection, MigrationSet } from '../../src/database/contract.ts';
 import { isDeadlock, isUniqueViolation, retryingDeadlocks } from '../../src/database/errors.ts';
 import { migrateToLatest, migrationStatus } from '../../src/database/migrator.ts';
@@ -78,7 +79,7 @@ async function appPlatform(t: TestContext, fixture: DatabaseFixture): Promise<()
     SESSION_DRIVER: 'memory',
     CACHE_STORE: 'memory',
     LOG_LEVEL: 'silent',
-  });
+  }, appLayout(APPS));
   const opened: Services[] = [];
   t.after(async () => {
     await Promise.allSettled(opened.map((s) => s.close()));

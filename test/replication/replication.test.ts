@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { APPS } from '../../apps/index.ts';
-import { buildConfig, DATABASE_NAMES } from '../../src/config/config.ts';
+import { buildConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createMissingDatabases } from '../../src/platform/connectivity.ts';
 import { migrateAll } from '../../src/platform/migrate.ts';
@@ -12,7 +12,7 @@ import { createServices, type Services } from '../../src/platform/services.ts';
 import { startWeb, type RunningWeb } from '../../src/platform/web-role.ts';
 import { HostClient } from '../support/client.ts';
 import { mariaDbPairAvailable, startMariaDbPair, type MariaDbPair } from '../support/mariadb-pair.ts';
-import { TEST_DOMAIN, TEST_PASSWORD, testEnv } from '../support/platform.ts';
+import { TEST_DOMAIN, TEST_PASSWORD, testEnv, TEST_LAYOUT } from '../support/platform.ts';
 
 // The whole platform on a private MariaDB primary + binlog replica (test/support/mariadb-pair.ts),
 // with DB_READ_HOSTS pointing at the replica. Built here rather than with startTestServer so
@@ -92,9 +92,10 @@ describe('read replicas on a MariaDB primary and replica', { skip: mariadb.skipR
         DB_STICKY_SECONDS: String(STICKY_SECONDS),
         DB_REPLICA_RETRY_SECONDS: String(RETRY_SECONDS),
       }),
+      TEST_LAYOUT,
     );
     const created = await createMissingDatabases(config);
-    assert.equal(created.length, DATABASE_NAMES.length, `created ${created.join(', ')}`);
+    assert.equal(created.length, TEST_LAYOUT.databases.length, `created ${created.join(', ')}`);
     services = createServices(config, createLogger(config, { destination: { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) } }));
     await migrateAll(services, APPS);
     web = await startWeb(services, APPS);

@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { APPS } from '../../apps/index.ts';
 import { writeAppKey } from '../../src/config/app-key.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { EnvSchema } from '../../src/config/schema.ts';
+import { appLayout } from '../../src/platform/app-registry.ts';
+import { envSchema } from '../../src/config/schema.ts';
 import type { RawEnv } from '../../src/config/env-files.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { migrateAll } from '../../src/platform/migrate.ts';
@@ -39,7 +40,7 @@ const tempDirs = new Set<string>();
  * so a developer's shell (APP_KEY, PORT, NODE_ENV=test, ...) cannot change what a child sees.
  */
 export function cleanEnv(env: RawEnv = {}): NodeJS.ProcessEnv {
-  const marg = new Set(Object.keys(EnvSchema.properties).flatMap((name) => [name, `${name}_FILE`]));
+  const marg = new Set(Object.keys(envSchema(appLayout(APPS).databases).properties).flatMap((name) => [name, `${name}_FILE`]));
   const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !marg.has(name)));
   const merged: NodeJS.ProcessEnv = { ...base };
   for (const [name, value] of Object.entries(env)) {
@@ -54,7 +55,7 @@ export function cleanEnv(env: RawEnv = {}): NodeJS.ProcessEnv {
  * check what a command did; closed again after `work`.
  */
 export async function withCliServices<T>(cwd: string, env: RawEnv, work: (services: Services) => Promise<T>): Promise<T> {
-  const config = loadConfig({ cwd, env: cleanEnv(env) });
+  const config = loadConfig({ cwd, env: cleanEnv(env), layout: appLayout(APPS) });
   const services = createServices(config, createLogger({ logLevel: 'silent' }));
   try {
     return await work(services);

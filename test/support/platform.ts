@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPS } from '../../apps/index.ts';
 import { generateAppKey } from '../../src/config/app-key.ts';
-import { buildConfig, DATABASE_NAMES, type Config } from '../../src/config/config.ts';
+import { buildConfig, type Config } from '../../src/config/config.ts';
+import { appLayout } from '../../src/platform/app-registry.ts';
 import type { RawEnv } from '../../src/config/env-files.ts';
+import { databasePrefix } from '../../src/config/schema.ts';
 import { createLogger, type LoggerOptions } from '../../src/observability/logger.ts';
 import type { ServerDatabaseConfig } from '../../src/database/server.ts';
 import { createMissingDatabases } from '../../src/platform/connectivity.ts';
@@ -30,7 +32,9 @@ export interface TestPlatform {
   close(): Promise<void>;
 }
 
-const DRIVER_VARIABLES = ['DB_CONNECTION', ...DATABASE_NAMES.map((n) => `${n.toUpperCase()}_DB_DRIVER`)];
+/** The real apps' layout: their databases and where the audit log and sign-in are. */
+export const TEST_LAYOUT = appLayout(APPS);
+const DRIVER_VARIABLES = ['DB_CONNECTION', ...TEST_LAYOUT.databases.map((n) => `${databasePrefix(n)}DB_DRIVER`)];
 const SERVER_DRIVERS = new Set(['mysql', 'mariadb', 'pgsql']);
 const REDIS_DRIVER_VARIABLES = ['SESSION_DRIVER', 'CACHE_STORE', 'LOCK_STORE', 'RATE_LIMIT_STORE', 'QUEUE_CONNECTION'];
 
@@ -64,8 +68,8 @@ export function testEnv(storage: string, env: RawEnv = {}, stem = uniqueTestStem
   if (serverDatabases && env.DB_DATABASE === undefined) {
     merged.DB_DATABASE = stem;
     // A database named in the shell would be shared by every platform: use the stem's instead.
-    for (const name of DATABASE_NAMES) {
-      const variable = `${name.toUpperCase()}_DB_DATABASE`;
+    for (const name of TEST_LAYOUT.databases) {
+      const variable = `${databasePrefix(name)}DB_DATABASE`;
       if (env[variable] === undefined) delete merged[variable];
     }
   }
@@ -78,7 +82,7 @@ export function testEnv(storage: string, env: RawEnv = {}, stem = uniqueTestStem
 export async function createTestPlatform(env: RawEnv = {}, options: { log?: LoggerOptions['destination'] } = {}): Promise<TestPlatform> {
   const storage = mkdtempSync(join(tmpdir(), 'marg-test-'));
   const stem = uniqueTestStem();
-  const config = buildConfig(storage, testEnv(storage, env, stem));
+  const config = buildConfig(storage, testEnv(storage, env, stem), TEST_LAYOUT);
   // Only what carries this platform's stem is dropped: a test that names its own database keeps it.
   const ownDatabases = Object.values(config.databases).filter(
     (d): d is ServerDatabaseConfig => d.connection !== 'sqlite' && d.database.startsWith(`${stem}_`),

@@ -1,6 +1,4 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { APPS } from '../../../apps/index.ts';
-import { loadConfig } from '../../config/config.ts';
 import { ConfigError } from '../../config/env-files.ts';
 import { clusterDown } from '../../cluster/down.ts';
 import { clusterRoll } from '../../cluster/roll.ts';
@@ -10,7 +8,7 @@ import { ClusterBusyError } from '../../cluster/state.ts';
 import { clusterStatus, statusTable, urlOf } from '../../cluster/status.ts';
 import { clusterUp } from '../../cluster/up.ts';
 import { UnreachableError } from '../../platform/connectivity.ts';
-import { UsageError, run } from '../context.ts';
+import { UsageError, run, type CliContext } from '../context.ts';
 
 interface UpFlags {
   web: number;
@@ -29,7 +27,7 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
  * `marg cluster up|status|roll|down`: the guides' Phase 3 on one machine, with real processes:
  * a balancer (HAProxy or nginx) in front of N `marg serve`, M `marg work` and `marg schedule`.
  */
-export function registerCluster(program: Command): void {
+export function registerCluster(program: Command, cli: CliContext): void {
   const cluster = program
     .command('cluster')
     .description('run a cluster on this machine: HAProxy or nginx in front of web nodes, workers and schedulers (state, configs and logs in STORAGE_PATH/cluster)');
@@ -50,10 +48,10 @@ export function registerCluster(program: Command): void {
       run(() =>
         explained(async () => {
           const { state, dir } = await clusterUp(
-            { web: flags.web, workers: flags.workers, schedulers: flags.schedulers, balancer: flags.lb, port: flags.port, host: flags.host, ownRedis: flags.ownRedis ?? false, dir: flags.dir },
+            { web: flags.web, workers: flags.workers, schedulers: flags.schedulers, balancer: flags.lb, port: flags.port, host: flags.host, ownRedis: flags.ownRedis ?? false, dir: flags.dir, apps: cli.apps },
             say,
           );
-          const domain = loadConfig().domain;
+          const domain = cli.loadConfig().domain;
           const port = state.balancer.port === 80 ? '' : `:${state.balancer.port}`;
           const count = (role: string, one: string) => {
             const n = state.members.filter((m) => m.role === role).length;
@@ -61,7 +59,7 @@ export function registerCluster(program: Command): void {
           };
           say('');
           say(`Marg cluster is running: ${state.balancer.kind} on ${urlOf(state)} in front of ${count('web', 'web node')}, with ${count('worker', 'worker')} and ${count('scheduler', 'scheduler')}.`);
-          for (const app of APPS) say(`  ${app.title.padEnd(9)} http://${app.name}.${domain}${port}/`);
+          for (const app of cli.apps) say(`  ${app.title.padEnd(9)} http://${app.name}.${domain}${port}/`);
           say('');
           say(`State, rendered configs and logs: ${dir}`);
           say('`marg cluster status` shows every process, `roll` replaces them one at a time, `down` stops them.');
@@ -77,7 +75,7 @@ export function registerCluster(program: Command): void {
     .action((flags: { json?: boolean; dir?: string }) =>
       run(() =>
         explained(async () => {
-          const status = await clusterStatus(clusterDir(loadConfig(), flags.dir));
+          const status = await clusterStatus(clusterDir(cli.loadConfig(), flags.dir));
           if (flags.json) say(JSON.stringify(status, null, 2));
           else process.stdout.write(`${status.url}\n${statusTable(status)}`);
           if (!status.ok) process.exitCode = 1;
@@ -92,7 +90,7 @@ export function registerCluster(program: Command): void {
     .action((flags: { dir?: string }) =>
       run(() =>
         explained(async () => {
-          await clusterRoll({ dir: flags.dir }, say);
+          await clusterRoll({ dir: flags.dir, apps: cli.apps }, say);
           say('Roll complete.');
         }),
       ),
@@ -105,7 +103,7 @@ export function registerCluster(program: Command): void {
     .action((flags: { dir?: string }) =>
       run(() =>
         explained(async () => {
-          const stopped = await clusterDown(clusterDir(loadConfig(), flags.dir), (s) => say(`${s.name.padEnd(12)} pid ${s.pid}: ${describeStop(s.outcome)}`));
+          const stopped = await clusterDown(clusterDir(cli.loadConfig(), flags.dir), (s) => say(`${s.name.padEnd(12)} pid ${s.pid}: ${describeStop(s.outcome)}`));
           say(`Cluster stopped (${stopped.length} processes).`);
         }),
       ),

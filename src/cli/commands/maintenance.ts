@@ -6,7 +6,7 @@ import { BYPASS_LIFETIME_SECONDS, MaintenanceSecrets, SECRET_PATTERN } from '../
 import { UnreachableError } from '../../platform/connectivity.ts';
 import type { Services } from '../../platform/services.ts';
 import { positiveInteger } from '../options.ts';
-import { UsageError, run, withServices } from '../context.ts';
+import { UsageError, run, type CliContext } from '../context.ts';
 
 interface DownOptions {
   retry: number;
@@ -19,7 +19,7 @@ interface DownOptions {
  * `marg down` / `marg up` (Laravel's artisan down/up): maintenance mode for every web node,
  * kept in the shared cache store, so it runs from any machine with the nodes' configuration.
  */
-export function registerMaintenance(program: Command): void {
+export function registerMaintenance(program: Command, cli: CliContext): void {
   program
     .command('down')
     .description('put every app on every node into maintenance: 503 with Retry-After and a "back soon" page; /health keeps answering')
@@ -27,14 +27,14 @@ export function registerMaintenance(program: Command): void {
     .option('--secret <secret>', 'visiting /<secret> on any app host sets a cookie that lets that browser through (8-128 of A-Z a-z 0-9 . _ ~ -)', secretArgument)
     .option('--with-secret', 'like --secret, with a random secret that is printed')
     .option('--message <text>', 'what the page and the JSON error say (at most 500 characters)', messageArgument)
-    .action((options: DownOptions) => run(() => withServices((services) => down(services, options))));
+    .action((options: DownOptions) => run(() => cli.withServices((services) => down(services, options))));
 
   program
     .command('up')
     .description('end maintenance mode: every node serves again within about a second')
     .action(() =>
       run(() =>
-        withServices(async (services) => {
+        cli.withServices(async (services) => {
           await assertShared(services);
           const wasDown = await new MaintenanceMode(services.cache).up();
           process.stdout.write(wasDown ? `Marg is up: every node serves again within about ${seconds(MAINTENANCE_REFRESH_MS)}.\n` : 'Marg was not down for maintenance.\n');
@@ -62,7 +62,7 @@ async function down(services: Services, options: DownOptions): Promise<void> {
   const lines = [`Marg is down for maintenance: every node answers 503 (Retry-After: ${options.retry}) within about ${seconds(MAINTENANCE_REFRESH_MS)}; /health keeps answering.`];
   if (secret) {
     const hours = BYPASS_LIFETIME_SECONDS / 3600;
-    lines.push(`To pass, open /${secret} on any app host (e.g. accounts.${services.config.domain}/${secret}): it sets a cookie valid for ${hours} hours on every app host.`);
+    lines.push(`To pass, open /${secret} on any app host (e.g. ${services.config.layout.signInApp ?? '<app>'}.${services.config.domain}/${secret}): it sets a cookie valid for ${hours} hours on every app host.`);
   }
   lines.push('Bring it back with `marg up`.');
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import type { QueueCounts } from '../../queue/contract.ts';
 import { positiveInteger, queueList } from '../options.ts';
-import { UsageError, run, withServices } from '../context.ts';
+import { UsageError, run, type CliContext } from '../context.ts';
 
 /** `queue:stats`, `queue:failed`, `queue:retry`, `queue:forget`, `queue:flush`: what an operator steers the queue with. */
-export function registerQueueCommands(program: Command): void {
+export function registerQueueCommands(program: Command, cli: CliContext): void {
   program
     .command('queue:stats')
     .description('per queue: jobs waiting, running, delayed, failed, and completed in the last minute')
@@ -12,7 +12,7 @@ export function registerQueueCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((flags: { queue: string[]; json?: boolean }) =>
       run(() =>
-        withServices(async (services) => {
+        cli.withServices(async (services) => {
           const stats = await services.queue.driver.stats(flags.queue);
           if (flags.json) return print(JSON.stringify(stats, null, 2));
           if (stats.length === 0) return print(`no queues yet (driver: ${services.queue.driver.driver})`);
@@ -28,7 +28,7 @@ export function registerQueueCommands(program: Command): void {
     .option('--json', 'print JSON (with the whole error)')
     .action((flags: { limit: number; json?: boolean }) =>
       run(() =>
-        withServices(async (services) => {
+        cli.withServices(async (services) => {
           const failed = await services.queue.driver.failed(flags.limit);
           if (flags.json) return print(JSON.stringify(failed, null, 2));
           if (failed.length === 0) return print('no failed jobs');
@@ -43,7 +43,7 @@ export function registerQueueCommands(program: Command): void {
     .argument('<id>', 'a failed job id from queue:failed, or "all"')
     .action((id: string) =>
       run(() =>
-        withServices(async (services) => {
+        cli.withServices(async (services) => {
           if (id === 'all') return print(`${await services.queue.driver.retryAll()} failed job(s) queued again`);
           if (!(await services.queue.driver.retry(id))) throw new UsageError(`no failed job with id ${JSON.stringify(id)} (see marg queue:failed)`);
           print(`failed job ${id} queued again`);
@@ -57,7 +57,7 @@ export function registerQueueCommands(program: Command): void {
     .argument('<id>', 'a failed job id from queue:failed')
     .action((id: string) =>
       run(() =>
-        withServices(async (services) => {
+        cli.withServices(async (services) => {
           if (!(await services.queue.driver.forget(id))) throw new UsageError(`no failed job with id ${JSON.stringify(id)} (see marg queue:failed)`);
           print(`failed job ${id} deleted`);
         }),
@@ -70,7 +70,7 @@ export function registerQueueCommands(program: Command): void {
     .option('--queue <name>', 'only this queue')
     .action((flags: { queue?: string }) =>
       run(() =>
-        withServices(async (services) => {
+        cli.withServices(async (services) => {
           print(`${await services.queue.driver.flushFailed(flags.queue)} failed job(s) deleted`);
         }),
       ),

@@ -1,50 +1,36 @@
 import type { Command } from 'commander';
-import { APPS } from '../../../apps/index.ts';
-import { loadConfig } from '../../config/config.ts';
-import { assertReachable } from '../../platform/connectivity.ts';
-import { recordScheduleRun } from '../../observability/metrics.ts';
-import { startMetricsServer, type MetricsServer } from '../../observability/metrics-server.ts';
+import type { AppModule } from '../../platform/app-module.ts';
+import { runRoles } from '../../platform/boot.ts';
 import { pendingMigrations } from '../../platform/migrate.ts';
 import { allScheduledTasks } from '../../platform/schedule.ts';
-import { createServices, type Services } from '../../platform/services.ts';
+import { schedulerRole } from '../../platform/scheduler-role.ts';
+import type { Services } from '../../platform/services.ts';
 import type { ScheduledTask } from '../../scheduler/contract.ts';
 import { Scheduler } from '../../scheduler/scheduler.ts';
 import { formatTable } from '../../support/table.ts';
-import { UsageError, cliLogger, run, withServices } from '../context.ts';
-import { onShutdownSignal } from '../signals.ts';
+import { UsageError, cliLogger, run, type CliContext } from '../context.ts';
 
 /** The scheduler role (DESIGN §1), its task list, and running one task by hand. */
-export function registerSchedule(program: Command): void {
+export function registerSchedule(program: Command, cli: CliContext): void {
   program
     .command('schedule')
     .description('run the scheduler role: fire the cron tasks until SIGTERM; any number may run, each tick runs once in the cluster')
     .action(() =>
       run(async () => {
-        const config = loadConfig();
+        const config = cli.loadConfig();
         const logger = cliLogger(config);
-        const services = createServices(config, logger);
-        let scheduler: Scheduler;
-        let metrics: MetricsServer | undefined;
-        try {
-          await assertReachable(services);
-          await requireMigrated(services);
-          // marg_schedule_* series on METRICS_PORT, like the other roles.
-          scheduler = new Scheduler(services, allScheduledTasks(APPS), { onTick: (e) => recordScheduleRun(e.task, e.outcome, e.ms) });
-          metrics = await startMetricsServer(services, 'scheduler');
-        } catch (error) {
-          await services.close();
-          throw error;
-        }
-        process.stdout.write(`Scheduler ${scheduler.node} running ${scheduler.tasks.length} tasks (times UTC unless a task says otherwise):\n`);
-        process.stdout.write(taskTable(scheduler, scheduler.tasks, undefined));
-        scheduler.start();
-        logger.info({ node: scheduler.node, tasks: scheduler.tasks.length }, 'scheduler role ready');
-        onShutdownSignal(async (signal) => {
-          logger.info({ signal }, 'scheduler stopping');
-          await scheduler.stop();
-          await metrics?.close();
-          await services.close();
-          logger.flush();
+        const role = schedulerRole((scheduler) => {
+          process.stdout.write(`Scheduler ${scheduler.node} running ${scheduler.tasks.length} tasks (times UTC unless a task says otherwise):\n`);
+          process.stdout.write(taskTable(scheduler, scheduler.tasks, undefined));
+        });
+        await runRoles({
+          apps: cli.apps,
+          config,
+          logger,
+          roles: [role],
+          metricsRole: 'scheduler',
+          migrations: 'require',
+          onSignal: (signal) => logger.info({ signal }, 'scheduler stopping'),
         });
       }),
     );
@@ -54,9 +40,9 @@ export function registerSchedule(program: Command): void {
     .description('list the scheduled tasks: cron, next run, last run and its status')
     .action(() =>
       run(() =>
-        withServices(async (services) => {
-          await requireMigrated(services);
-          const scheduler = new Scheduler(services, allScheduledTasks(APPS));
+        cli.withServices(async (services) => {
+          await requireMigrated(services, cli.apps);
+          const scheduler = new Scheduler(services, allScheduledTasks(cli.apps));
           const last = await scheduler.runs.latest(scheduler.tasks.map((t) => t.name));
           process.stdout.write(taskTable(scheduler, scheduler.tasks, last));
         }),
@@ -70,10 +56,10 @@ export function registerSchedule(program: Command): void {
     .action((name: string) =>
       run(async () => {
         // Checked before anything is opened: a typo costs no connection.
-        const tasks = allScheduledTasks(APPS);
+        const tasks = allScheduledTasks(cli.apps);
         if (!tasks.some((t) => t.name === name)) throw new UsageError(`unknown task "${name}"; the tasks are: ${tasks.map((t) => t.name).join(', ')}`);
-        await withServices(async (services) => {
-          await requireMigrated(services);
+        await cli.withServices(async (services) => {
+          await requireMigrated(services, cli.apps);
           const event = await new Scheduler(services, tasks).runNow(name);
           if (event.outcome === 'ok') {
             process.stdout.write(`${name}: done in ${event.ms} ms\n`);
@@ -89,8 +75,8 @@ export function registerSchedule(program: Command): void {
     );
 }
 
-async function requireMigrated(services: Services): Promise<void> {
-  const pending = await pendingMigrations(services, APPS);
+async function requireMigrated(services: Services, apps: readonly AppModule[]): Promise<void> {
+  const pending = await pendingMigrations(services, apps);
   if (pending.length > 0) throw new UsageError(`the databases are not migrated (${pending.length} pending, e.g. ${pending[0]}): run \`marg migrate\` first`);
 }
 

@@ -1,16 +1,16 @@
 import type { Command } from 'commander';
-import { APPS } from '../../../apps/index.ts';
+import type { AppModule } from '../../platform/app-module.ts';
 import { parseRoleRef, formatRoleRef, type RoleRef } from '../../auth/permissions.ts';
 import { UnknownRoleError } from '../../auth/rbac.ts';
 import { DuplicateEmailError } from '../../auth/users.ts';
 import { userInputProblems } from '../../auth/validation.ts';
 import { pendingMigrations } from '../../platform/migrate.ts';
 import type { Services } from '../../platform/services.ts';
-import { UsageError, run, withServices } from '../context.ts';
+import { UsageError, run, type CliContext } from '../context.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-export function registerUserCommands(program: Command): void {
+export function registerUserCommands(program: Command, cli: CliContext): void {
   program
     .command('user:create')
     .description('create a user, optionally granting roles')
@@ -20,8 +20,8 @@ export function registerUserCommands(program: Command): void {
     .option('--role <app:role>', 'grant a role, e.g. flow:editor (repeatable)', collect, [] as string[])
     .action((options: { email: string; password: string; name?: string; role: string[] }) =>
       run(() =>
-        withServices(async (services) => {
-          await assertMigrated(services);
+        cli.withServices(async (services) => {
+          await assertMigrated(services, cli.apps);
           const name = options.name ?? options.email.split('@')[0] ?? options.email;
           const problems = userInputProblems({ email: options.email, name, password: options.password });
           if (Object.keys(problems).length > 0) throw new UsageError(Object.entries(problems).map(([f, p]) => `--${f} ${p}`).join('; '));
@@ -42,10 +42,10 @@ export function registerUserCommands(program: Command): void {
     .requiredOption('--password <password>', 'at least 8 characters')
     .action((options: { email: string; password: string }) =>
       run(() =>
-        withServices(async (services) => {
+        cli.withServices(async (services) => {
           const problem = userInputProblems({ password: options.password }).password;
           if (problem) throw new UsageError(`--password ${problem}`);
-          await assertMigrated(services);
+          await assertMigrated(services, cli.apps);
           const user = await findUser(services, options.email);
           await services.users.setPassword(user.id, options.password);
           process.stdout.write(`Password changed for ${user.email}\n`);
@@ -64,8 +64,8 @@ export function registerUserCommands(program: Command): void {
       .requiredOption('--role <app:role>', 'e.g. flow:editor (repeatable)', collect, [] as string[])
       .action((options: { email: string; role: string[] }) =>
         run(() =>
-          withServices(async (services) => {
-            await assertMigrated(services);
+          cli.withServices(async (services) => {
+            await assertMigrated(services, cli.apps);
             const user = await findUser(services, options.email);
             const roles = options.role.map(parseRole);
             await assertRolesExist(services, roles);
@@ -92,8 +92,8 @@ function parseRole(text: string): RoleRef {
 }
 
 /** Without the RBAC and audit tables every query would fail with a raw SQL error instead of a hint. */
-async function assertMigrated(services: Services): Promise<void> {
-  if ((await pendingMigrations(services, APPS)).length > 0) throw new UsageError('the databases are not migrated yet: run `marg migrate` first');
+async function assertMigrated(services: Services, apps: readonly AppModule[]): Promise<void> {
+  if ((await pendingMigrations(services, apps)).length > 0) throw new UsageError('the databases are not migrated yet: run `marg migrate` first');
 }
 
 async function assertRolesExist(services: Services, roles: RoleRef[]): Promise<void> {

@@ -1,14 +1,8 @@
 import type { Command } from 'commander';
-import { APPS } from '../../../apps/index.ts';
-import { loadConfig } from '../../config/config.ts';
-import { assertReachable } from '../../platform/connectivity.ts';
-import { pendingMigrations } from '../../platform/migrate.ts';
-import { startMetricsServer, type MetricsServer } from '../../observability/metrics-server.ts';
-import { createServices } from '../../platform/services.ts';
-import { DEFAULT_WORKER_OPTIONS, startWorker } from '../../platform/worker-role.ts';
+import { runRoles } from '../../platform/boot.ts';
+import { DEFAULT_WORKER_OPTIONS, workerRole } from '../../platform/worker-role.ts';
 import { positiveInteger, queueList, seconds } from '../options.ts';
-import { UsageError, cliLogger, run } from '../context.ts';
-import { onShutdownSignal } from '../signals.ts';
+import { UsageError, cliLogger, run, type CliContext } from '../context.ts';
 
 interface WorkFlags {
   queue: string[];
@@ -25,7 +19,7 @@ interface WorkFlags {
 const d = DEFAULT_WORKER_OPTIONS;
 
 /** The worker role (Laravel's `queue:work`): run N of these under a supervisor. */
-export function registerWork(program: Command): void {
+export function registerWork(program: Command, cli: CliContext): void {
   program
     .command('work')
     .description('run queued jobs until stopped (SIGTERM lets running jobs finish first)')
@@ -41,20 +35,9 @@ export function registerWork(program: Command): void {
     .action((flags: WorkFlags) =>
       run(async () => {
         if (flags.timeout <= 0) throw new UsageError('--timeout must be more than 0 seconds');
-        const config = loadConfig();
+        const config = cli.loadConfig();
         const logger = cliLogger(config);
-        const services = createServices(config, logger);
-        let metrics: MetricsServer | undefined;
-        try {
-          await assertReachable(services);
-          const pending = await pendingMigrations(services, APPS);
-          if (pending.length > 0) throw new UsageError(`the databases are not migrated (${pending.length} pending, e.g. ${pending[0]}): run \`marg migrate\` first`);
-          metrics = await startMetricsServer(services, 'worker');
-        } catch (error) {
-          await services.close();
-          throw error;
-        }
-        const running = startWorker(services, APPS, {
+        const worker = workerRole({
           queues: flags.queue,
           concurrency: flags.concurrency,
           tries: flags.tries,
@@ -65,21 +48,15 @@ export function registerWork(program: Command): void {
           ...(flags.maxTime !== undefined ? { maxTimeMs: flags.maxTime * 1000 } : {}),
           ...(flags.maxJobs !== undefined ? { maxJobs: flags.maxJobs } : {}),
         });
-        logger.info({ queues: flags.queue, concurrency: flags.concurrency, driver: services.queue.driver.driver }, 'worker ready');
-        const finished = running.done.then(async (reason) => {
-          logger.info({ reason, processed: running.worker.processed }, 'worker stopped');
-          await metrics?.close();
-          await services.close();
-          logger.flush();
-          return reason;
+        await runRoles({
+          apps: cli.apps,
+          config,
+          logger,
+          roles: [worker],
+          metricsRole: 'worker',
+          migrations: 'require',
+          onSignal: (signal) => logger.info({ signal }, 'worker stopping: letting running jobs finish'),
         });
-        onShutdownSignal(async (signal) => {
-          logger.info({ signal }, 'worker stopping: letting running jobs finish');
-          await running.stop();
-          await finished;
-        });
-        // A job that ignored its timeout may still be running: exit so a supervisor starts a clean process.
-        process.exit((await finished) === 'stuck' ? 1 : 0);
       }),
     );
 }
