@@ -48,7 +48,7 @@ export async function healthRoutes(app: MargFastify, opts: { services: Services;
         database: Object.fromEntries(Object.entries(services.config.databases).map(([name, db]) => [name, db.connection])),
         cache: services.cache.store.driver,
         session: services.sessions.driver,
-        lock: services.locks.store.driver,
+        lock: services.locks.driver,
         rateLimit: services.rateLimits.driver,
         queue: services.queue.driver.driver,
         storage: services.storage.driver,

@@ -119,6 +119,27 @@ export function describeLockContract(driverName: string, factory: LockFactory, o
       assert.equal(await store.release('job', 'owner-b'), true);
     });
 
+    it('Locks.acquire gives a handle that extends and releases; undefined while someone holds the lock', async (t) => {
+      const { store } = await setup(t);
+      const locks = new Locks(store);
+      const start = Date.now();
+      const lock = await locks.acquire('job', 300);
+      assert.ok(lock);
+      assert.equal(lock.name, 'job');
+      assert.equal(await locks.acquire('job', 5000), undefined);
+      assert.equal(await lock.extend(700), true);
+      await sleepUntil(start, 450);
+      assert.equal(await locks.acquire('job', 5000), undefined, 'held past the first TTL');
+      assert.equal(await lock.release(), true);
+      assert.equal(await lock.release(), false, 'already released');
+      assert.equal(await lock.extend(5000), false, 'a released lock is not taken back');
+      const named = await locks.acquire('job', 5000, 'node-1:task');
+      assert.equal(named?.owner, 'node-1:task');
+      assert.equal(await store.acquire('job', 'someone', 5000), false);
+      assert.equal(await locks.restore('job', 'node-1:task').release(), true, 'a restored handle releases the owner’s lock');
+      assert.equal(await store.acquire('job', 'someone', 5000), true);
+    });
+
     it('withLock: of 20 concurrent attempts (over every connection) exactly one runs while the lock is held', async (t) => {
       const fixture = await setup(t);
       // The holder keeps the lock until all 20 acquire() calls have answered, however slow the store.
