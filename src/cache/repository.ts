@@ -4,13 +4,20 @@ import type { CacheStore } from './contract.ts';
 
 /** What apps use (Laravel's `Repository`): a store behind a key prefix, plus `remember`. */
 export class Cache {
+  // Private: what callers need of the store (driver, ping, close) is passed through below.
+  readonly #store: CacheStore;
   // Hit/miss counters (marg_cache_*_total{store}), bound once: reads are the hot path.
   readonly #hits;
   readonly #misses;
 
-  constructor(readonly store: CacheStore, private readonly prefix: string) {
+  constructor(store: CacheStore, private readonly prefix: string) {
+    this.#store = store;
     this.#hits = cacheHits.labels(store.driver);
     this.#misses = cacheMisses.labels(store.driver);
+  }
+
+  get driver(): string {
+    return this.#store.driver;
   }
 
   key(key: string): string {
@@ -18,13 +25,13 @@ export class Cache {
   }
 
   async get(key: string): Promise<JsonValue | undefined> {
-    const value = await this.store.get(this.key(key));
+    const value = await this.#store.get(this.key(key));
     (value === undefined ? this.#misses : this.#hits).inc();
     return value;
   }
 
   async getMany(keys: readonly string[]): Promise<(JsonValue | undefined)[]> {
-    const values = await this.store.getMany(keys.map((k) => this.key(k)));
+    const values = await this.#store.getMany(keys.map((k) => this.key(k)));
     let hits = 0;
     for (const value of values) if (value !== undefined) hits += 1;
     if (hits > 0) this.#hits.inc(hits);
@@ -33,19 +40,19 @@ export class Cache {
   }
 
   set(key: string, value: JsonValue, ttlSeconds?: number): Promise<void> {
-    return this.store.set(this.key(key), value, ttlSeconds);
+    return this.#store.set(this.key(key), value, ttlSeconds);
   }
 
   add(key: string, value: JsonValue, ttlSeconds?: number): Promise<boolean> {
-    return this.store.add(this.key(key), value, ttlSeconds);
+    return this.#store.add(this.key(key), value, ttlSeconds);
   }
 
   delete(key: string): Promise<boolean> {
-    return this.store.delete(this.key(key));
+    return this.#store.delete(this.key(key));
   }
 
   increment(key: string, by = 1, ttlSeconds?: number): Promise<number> {
-    return this.store.increment(this.key(key), by, ttlSeconds);
+    return this.#store.increment(this.key(key), by, ttlSeconds);
   }
 
   /** Returns the cached value, or computes, stores and returns it. */
@@ -58,6 +65,14 @@ export class Cache {
   }
 
   flush(): Promise<void> {
-    return this.store.flush();
+    return this.#store.flush();
+  }
+
+  ping(): Promise<void> {
+    return this.#store.ping();
+  }
+
+  close(): Promise<void> {
+    return this.#store.close();
   }
 }

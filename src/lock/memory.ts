@@ -12,6 +12,13 @@ export class MemoryLockStore implements LockStore {
     return true;
   }
 
+  async extend(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    const current = this.#held.get(name);
+    if (!current || current.owner !== owner || current.expiresAt <= Date.now()) return false;
+    current.expiresAt = Date.now() + ttlMs;
+    return true;
+  }
+
   async release(name: string, owner: string): Promise<boolean> {
     const current = this.#held.get(name);
     if (!current || current.owner !== owner) return false;

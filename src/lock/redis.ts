@@ -9,6 +9,10 @@ if (not current) or current == ARGV[1] then
   return 1
 end
 return 0`;
+// Only while ours: an expired key reads as absent, so a lapsed lock is not revived.
+const EXTEND = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
 // Delete only when still ours: a lock that expired and was taken by another is left alone.
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -22,6 +26,10 @@ export class RedisLockStore implements LockStore {
 
   async acquire(name: string, owner: string, ttlMs: number): Promise<boolean> {
     return Number(await this.client.eval(ACQUIRE, 1, this.#key(name), owner, Math.max(1, Math.round(ttlMs)))) === 1;
+  }
+
+  async extend(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    return Number(await this.client.eval(EXTEND, 1, this.#key(name), owner, Math.max(1, Math.round(ttlMs)))) === 1;
   }
 
   async release(name: string, owner: string): Promise<boolean> {

@@ -13,6 +13,8 @@ export class SqliteLockStore implements LockStore {
       acquire: handle.prepare(`INSERT INTO locks (name, owner, expires_at) VALUES (@name, @owner, @expires)
         ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
         WHERE locks.expires_at <= @now OR locks.owner = excluded.owner`),
+      // Only an unexpired lock of this owner: an expired row is not held, though still there.
+      extend: handle.prepare('UPDATE locks SET expires_at = @expires WHERE name = @name AND owner = @owner AND expires_at > @now'),
       // An expired lock is no longer held: not reported as released (the next acquire takes the row over).
       release: handle.prepare('DELETE FROM locks WHERE name = @name AND owner = @owner AND expires_at > @now'),
     };
@@ -21,6 +23,11 @@ export class SqliteLockStore implements LockStore {
   async acquire(name: string, owner: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
     return this.#statements.acquire.run({ name, owner, expires: now + ttlMs, now }).changes > 0;
+  }
+
+  async extend(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    return this.#statements.extend.run({ name, owner, expires: now + ttlMs, now }).changes > 0;
   }
 
   async release(name: string, owner: string): Promise<boolean> {

@@ -22,7 +22,7 @@ export async function healthRoutes(app: MargFastify, opts: { services: Services;
     const redisClient = services.redis;
     const [databases, cache, session, redis, queueSize, storage] = await Promise.all([
       services.databases.ping(),
-      check(() => services.cache.store.ping()),
+      check(() => services.cache.ping()),
       check(() => services.sessions.ping()),
       redisClient ? check(async () => void (await redisClient.client.ping())) : Promise.resolve('not_configured' as const),
       withTimeout(services.queue.driver.size(), CHECK_TIMEOUT_MS).catch(() => undefined),
@@ -46,9 +46,9 @@ export async function healthRoutes(app: MargFastify, opts: { services: Services;
       databases: databaseStates,
       drivers: {
         database: Object.fromEntries(Object.entries(services.config.databases).map(([name, db]) => [name, db.connection])),
-        cache: services.cache.store.driver,
+        cache: services.cache.driver,
         session: services.sessions.driver,
-        lock: services.locks.store.driver,
+        lock: services.locks.driver,
         rateLimit: services.rateLimits.driver,
         queue: services.queue.driver.driver,
         storage: services.storage.driver,

@@ -71,7 +71,7 @@ export function createServices(config: Config, logger: Logger): Services {
     storage: createStorage(config),
     redis: backends.redisInUse,
     async close() {
-      await Promise.allSettled([sessions.close(), cache.store.close(), locks.store.close(), rateLimits.close(), queue.driver.close(), mail.close()]);
+      await Promise.allSettled([sessions.close(), cache.close(), locks.close(), rateLimits.close(), queue.driver.close(), mail.close()]);
       await databases.close();
       await backends.close();
     },

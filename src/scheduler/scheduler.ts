@@ -126,7 +126,7 @@ export class Scheduler {
   start(): void {
     if (this.#stopped) throw new Error('a stopped scheduler cannot start again');
     if (this.#jobs.length > 0) return;
-    if (this.#services.locks.store.driver === 'memory' && this.#entries.size > 0) {
+    if (this.#services.locks.driver === 'memory' && this.#entries.size > 0) {
       this.#services.logger.warn('LOCK_STORE is memory: schedulers on other nodes cannot see this one\'s locks (only the schedule_runs table keeps their ticks single); use sqlite or redis');
     }
     for (const entry of this.#entries.values()) {
@@ -206,7 +206,7 @@ export class Scheduler {
     try {
       if (scheduled && onOneServer) {
         // Never released: see TICK_LOCK_TTL_MS.
-        if (!(await locks.store.acquire(`schedule:${task.name}:${tickIso}`, `${this.node}:${randomUUID()}`, TICK_LOCK_TTL_MS))) {
+        if (!(await locks.acquire(`schedule:${task.name}:${tickIso}`, TICK_LOCK_TTL_MS, `${this.node}:${randomUUID()}`))) {
           logger.debug(log, 'tick taken by another scheduler');
           return settle('taken');
         }
@@ -226,10 +226,9 @@ export class Scheduler {
       }
 
       const maxRuntimeMs = task.maxRuntimeMs ?? DEFAULT_MAX_RUNTIME_MS;
-      const overlapLock = `schedule:${task.name}:running`;
-      const overlapOwner = `${this.node}:${randomUUID()}`;
       const withoutOverlapping = task.withoutOverlapping ?? true;
-      if (withoutOverlapping && !(await locks.store.acquire(overlapLock, overlapOwner, maxRuntimeMs))) {
+      const overlapLock = withoutOverlapping ? await locks.acquire(`schedule:${task.name}:running`, maxRuntimeMs, `${this.node}:${randomUUID()}`) : undefined;
+      if (withoutOverlapping && !overlapLock) {
         logger.info(log, 'skipped: the previous run is still going');
         if (recorded) await this.#quietly(() => this.#runs.finish(task.name, tickIso, this.node, 'skipped-overlap'), log);
         return settle('skipped-overlap');
@@ -251,7 +250,7 @@ export class Scheduler {
       } finally {
         clearTimeout(deadline);
         this.#controllers.delete(controller);
-        if (withoutOverlapping) await this.#quietly(() => locks.store.release(overlapLock, overlapOwner), log);
+        if (overlapLock) await this.#quietly(() => overlapLock.release(), log);
       }
 
       if (failed) {

@@ -74,6 +74,72 @@ export function describeLockContract(driverName: string, factory: LockFactory, o
       assert.equal(await store.acquire('job', 'owner-b', 600), true);
     });
 
+    it('extend keeps the lock held past its first TTL, and the holder can still release it', async (t) => {
+      const { store } = await setup(t);
+      const start = Date.now();
+      assert.equal(await store.acquire('job', 'owner-a', 300), true);
+      assert.equal(await store.extend('job', 'owner-a', 700), true);
+      await sleepUntil(start, 450);
+      // The first TTL has run out; only the extension keeps others away now.
+      assert.equal(await store.acquire('job', 'owner-b', 5000), false);
+      assert.equal(await store.release('job', 'owner-a'), true);
+      assert.equal(await store.acquire('job', 'owner-b', 5000), true);
+    });
+
+    it('extend sets the expiry from now, which may shorten it', async (t) => {
+      const { store } = await setup(t);
+      assert.equal(await store.acquire('job', 'owner-a', 5000), true);
+      const shortened = Date.now();
+      assert.equal(await store.extend('job', 'owner-a', 200), true);
+      await sleepUntil(shortened, 350);
+      assert.equal(await store.acquire('job', 'owner-b', 5000), true);
+    });
+
+    it('extend by someone who does not hold the lock fails and changes nothing', async (t) => {
+      const { store } = await setup(t);
+      assert.equal(await store.extend('free', 'owner-a', 5000), false, 'extend does not take a free lock');
+      assert.equal(await store.acquire('free', 'owner-b', 5000), true);
+      const start = Date.now();
+      assert.equal(await store.acquire('job', 'owner-a', 300), true);
+      assert.equal(await store.extend('job', 'owner-b', 5000), false);
+      await sleepUntil(start, 400);
+      assert.equal(await store.acquire('job', 'owner-b', 5000), true, 'the holder’s expiry was left as it was');
+      assert.equal(await store.extend('job', 'owner-a', 5000), false, 'the old holder cannot extend the new holder’s lock');
+      assert.equal(await store.acquire('job', 'owner-c', 5000), false, 'owner-b still holds it');
+    });
+
+    it('extend after expiry fails, even when no one took the lock meanwhile', async (t) => {
+      const { store } = await setup(t);
+      const start = Date.now();
+      assert.equal(await store.acquire('job', 'owner-a', 200), true);
+      await sleepUntil(start, 300);
+      assert.equal(await store.extend('job', 'owner-a', 5000), false, 'a lapsed lock is not resurrected');
+      assert.equal(await store.acquire('job', 'owner-b', 5000), true);
+      assert.equal(await store.release('job', 'owner-a'), false);
+      assert.equal(await store.release('job', 'owner-b'), true);
+    });
+
+    it('Locks.acquire gives a handle that extends and releases; undefined while someone holds the lock', async (t) => {
+      const { store } = await setup(t);
+      const locks = new Locks(store);
+      const start = Date.now();
+      const lock = await locks.acquire('job', 300);
+      assert.ok(lock);
+      assert.equal(lock.name, 'job');
+      assert.equal(await locks.acquire('job', 5000), undefined);
+      assert.equal(await lock.extend(700), true);
+      await sleepUntil(start, 450);
+      assert.equal(await locks.acquire('job', 5000), undefined, 'held past the first TTL');
+      assert.equal(await lock.release(), true);
+      assert.equal(await lock.release(), false, 'already released');
+      assert.equal(await lock.extend(5000), false, 'a released lock is not taken back');
+      const named = await locks.acquire('job', 5000, 'node-1:task');
+      assert.equal(named?.owner, 'node-1:task');
+      assert.equal(await store.acquire('job', 'someone', 5000), false);
+      assert.equal(await locks.restore('job', 'node-1:task').release(), true, 'a restored handle releases the owner’s lock');
+      assert.equal(await store.acquire('job', 'someone', 5000), true);
+    });
+
     it('withLock: of 20 concurrent attempts (over every connection) exactly one runs while the lock is held', async (t) => {
       const fixture = await setup(t);
       // The holder keeps the lock until all 20 acquire() calls have answered, however slow the store.
@@ -87,6 +153,7 @@ export function describeLockContract(driverName: string, factory: LockFactory, o
           if (++answered === 20) everyoneAnswered();
           return acquired;
         },
+        extend: (name, owner, ttlMs) => store.extend(name, owner, ttlMs),
         release: (name, owner) => store.release(name, owner),
         close: () => store.close(),
       });
@@ -155,12 +222,14 @@ export function describeLockContract(driverName: string, factory: LockFactory, o
       await longHolder.done;
     });
 
-    it('a lock held through one connection excludes the other', async (t) => {
+    it('a lock held through one connection excludes the other (and is extended and released through either)', async (t) => {
       const { store, second } = await setup(t);
       if (!second) return t.skip(NO_SECOND_CONNECTION);
       assert.equal(await store.acquire('job', 'owner-a', 5000), true);
       assert.equal(await second.acquire('job', 'owner-b', 5000), false);
       assert.equal(await second.release('job', 'owner-b'), false);
+      assert.equal(await second.extend('job', 'owner-b', 5000), false);
+      assert.equal(await second.extend('job', 'owner-a', 5000), true, 'the owner may extend through any connection');
       assert.equal(await second.release('job', 'owner-a'), true, 'the owner may release through any connection');
       assert.equal(await second.acquire('job', 'owner-b', 5000), true);
       assert.equal(await store.acquire('job', 'owner-a', 5000), false);

@@ -52,14 +52,15 @@ describe('marg schedule commands', { timeout: 120_000 }, () => {
   });
 
   it('schedule:run exits 1 and says so when the task is running elsewhere', async () => {
-    const release = await withCliServices(project, {}, async (services) => services.locks.store.acquire('schedule:schedule:prune-runs:running', 'another-node', 60_000));
-    assert.equal(release, true);
+    // Taken by one process and released by another: the owner token names it across processes.
+    const held = await withCliServices(project, {}, (services) => services.locks.acquire('schedule:schedule:prune-runs:running', 60_000, 'another-node'));
+    assert.ok(held);
     try {
       const result = await runMarg(['schedule:run', 'schedule:prune-runs'], { cwd: project });
       assert.equal(result.code, 1, describeResult(result));
       assert.match(result.stderr, /not run: a previous run is still going/);
     } finally {
-      await withCliServices(project, {}, (services) => services.locks.store.release('schedule:schedule:prune-runs:running', 'another-node'));
+      await withCliServices(project, {}, (services) => services.locks.restore(held.name, held.owner).release());
     }
   });
 

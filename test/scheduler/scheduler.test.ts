@@ -70,8 +70,8 @@ for (const lockStore of ['memory', 'sqlite'] as const) {
       assert.equal(rows.length, ticks.length, 'one row per tick');
 
       // The tick lock is kept after the run: a scheduler arriving late finds the tick taken.
-      const late = await platform.services.locks.store.acquire(`schedule:${name}:${ticks[0]}`, 'late-node', TICK_LOCK_TTL_MS);
-      assert.equal(late, false, 'the tick lock outlives the run');
+      const late = await platform.services.locks.acquire(`schedule:${name}:${ticks[0]}`, TICK_LOCK_TTL_MS, 'late-node');
+      assert.equal(late, undefined, 'the tick lock outlives the run');
     });
 
     it('skips a tick while the previous run still holds the overlap lock, and overlaps when allowed', async () => {
@@ -144,8 +144,9 @@ for (const lockStore of ['memory', 'sqlite'] as const) {
       assert.equal(rows[0]!.error, 'boom on the first tick');
       assert.ok(rows.slice(1).every((r) => r.status === 'ok'));
       // The failed run released its overlap lock.
-      assert.equal(await platform.services.locks.store.acquire(`schedule:${name}:running`, 'probe', 1_000), true);
-      await platform.services.locks.store.release(`schedule:${name}:running`, 'probe');
+      const probe = await platform.services.locks.acquire(`schedule:${name}:running`, 1_000, 'probe');
+      assert.ok(probe);
+      await probe.release();
     });
 
     it('runNow runs a task outside its cron, once, and honours the overlap lock', async () => {
@@ -160,13 +161,14 @@ for (const lockStore of ['memory', 'sqlite'] as const) {
       const [row] = await scheduler.runs.all(name);
       assert.equal(row?.status, 'ok');
 
-      assert.equal(await platform.services.locks.store.acquire(`schedule:${name}:running`, 'another-node', 10_000), true);
+      const elsewhere = await platform.services.locks.acquire(`schedule:${name}:running`, 10_000, 'another-node');
+      assert.ok(elsewhere);
       try {
         const skipped = await scheduler.runNow(name);
         assert.equal(skipped.outcome, 'skipped-overlap');
         assert.equal(calls, 1, 'not run while another node runs it');
       } finally {
-        await platform.services.locks.store.release(`schedule:${name}:running`, 'another-node');
+        await elsewhere.release();
       }
       assert.throws(() => scheduler.runNow('no-such-task'), UnknownTaskError);
     });
@@ -181,8 +183,9 @@ for (const lockStore of ['memory', 'sqlite'] as const) {
       assert.equal(event.outcome, 'failed');
       assert.match(event.error ?? '', /ran longer than 300 ms/);
       assert.ok(Date.now() - started < 3_000);
-      assert.equal(await platform.services.locks.store.acquire(`schedule:${name}:running`, 'probe', 1_000), true, 'the overlap lock was released');
-      await platform.services.locks.store.release(`schedule:${name}:running`, 'probe');
+      const probe = await platform.services.locks.acquire(`schedule:${name}:running`, 1_000, 'probe');
+      assert.ok(probe, 'the overlap lock was released');
+      await probe.release();
     });
 
     it('stop() waits for a running task, and aborts it after the grace period', async () => {

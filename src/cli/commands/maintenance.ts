@@ -70,10 +70,10 @@ async function down(services: Services, options: DownOptions): Promise<void> {
 
 /** The memory cache lives inside one process: a flag written there would reach no node. A Redis that does not answer is named. */
 async function assertShared(services: Services): Promise<void> {
-  if (services.cache.store.driver === 'memory') {
+  if (services.cache.driver === 'memory') {
     throw new UsageError('CACHE_STORE=memory keeps the maintenance flag inside this command\'s own process, where no web node can see it: use CACHE_STORE=sqlite (one machine) or redis');
   }
-  if (services.cache.store.driver === 'redis' && services.redis) {
+  if (services.cache.driver === 'redis' && services.redis) {
     await services.redis.ready().catch((error: unknown) => {
       throw new UnreachableError(`cannot reach Redis for the maintenance flag: ${(error as Error).message} (check REDIS_URL, REDIS_HOST/REDIS_PORT or REDIS_SENTINELS)`);
     });
