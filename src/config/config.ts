@@ -3,7 +3,8 @@ import { Value } from '@sinclair/typebox/value';
 import type { RedisSettings } from '../redis/connection.ts';
 import type { HostPort, ServerDatabaseConfig } from '../database/server.ts';
 import { EnvSchema, databaseVariable, type Env } from './schema.ts';
-import { ConfigError, readEnvironment, type RawEnv } from './env-files.ts';
+import { ConfigError, type RawEnv } from './env-files.ts';
+import { readGuideEnvironment } from './guide-names.ts';
 import { parseTrustedProxies, type TrustedProxies } from '../http/trusted-proxies.ts';
 
 /** Each app's own, the shared RBAC one, and the platform's (queue jobs, schedule runs). */
@@ -62,6 +63,8 @@ export interface Config {
   readonly filesystem: { readonly disk: Env['FILESYSTEM_DISK']; readonly root: string };
   /** The merged raw environment, for drivers that read their own optional variables. */
   readonly raw: RawEnv;
+  /** Guide variables Marg does not use, each naming its variable (logged when a role boots). */
+  readonly warnings: readonly string[];
 }
 
 export interface LoadConfigOptions {
@@ -71,11 +74,11 @@ export interface LoadConfigOptions {
 
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const cwd = options.cwd ?? process.cwd();
-  const raw = readEnvironment(cwd, options.env ?? process.env, new Set(Object.keys(EnvSchema.properties)));
-  return buildConfig(cwd, raw);
+  const { raw, warnings } = readGuideEnvironment(cwd, options.env ?? process.env, new Set(Object.keys(EnvSchema.properties)));
+  return buildConfig(cwd, raw, warnings);
 }
 
-export function buildConfig(cwd: string, raw: RawEnv): Config {
+export function buildConfig(cwd: string, raw: RawEnv, warnings: readonly string[] = []): Config {
   const env = parseEnv(raw);
   const storagePath = isAbsolute(env.STORAGE_PATH) ? env.STORAGE_PATH : resolve(cwd, env.STORAGE_PATH);
   const values = env as Env & Record<string, unknown>;
@@ -118,6 +121,7 @@ export function buildConfig(cwd: string, raw: RawEnv): Config {
     mail: mailConfig(env, join(storagePath, 'mail')),
     filesystem: { disk: env.FILESYSTEM_DISK, root: join(storagePath, 'app') },
     raw,
+    warnings,
   };
 }
 
