@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { APPS } from '../../apps/index.ts';
 import { writeAppKey } from '../../src/config/app-key.ts';
 import { loadConfig } from '../../src/config/config.ts';
+import { isGuideName } from '../../src/config/guide-names.ts';
 import { EnvSchema } from '../../src/config/schema.ts';
 import type { RawEnv } from '../../src/config/env-files.ts';
 import { createLogger } from '../../src/observability/logger.ts';
@@ -35,12 +36,13 @@ const children = new Set<ChildProcess>();
 const tempDirs = new Set<string>();
 
 /**
- * The test runner's environment without any variable Marg reads (nor its `_FILE` form),
- * so a developer's shell (APP_KEY, PORT, NODE_ENV=test, ...) cannot change what a child sees.
+ * The test runner's environment without any variable Marg reads (nor its `_FILE` form, nor a
+ * guide name such as APP_ENV), so a developer's shell (APP_KEY, PORT, NODE_ENV=test, ...)
+ * cannot change what a child sees.
  */
 export function cleanEnv(env: RawEnv = {}): NodeJS.ProcessEnv {
   const marg = new Set(Object.keys(EnvSchema.properties).flatMap((name) => [name, `${name}_FILE`]));
-  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !marg.has(name)));
+  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !marg.has(name) && !isGuideName(name)));
   const merged: NodeJS.ProcessEnv = { ...base };
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) delete merged[name];
