@@ -14,7 +14,18 @@ export class UsageError extends Error {}
 
 /** Pretty lines in a developer's terminal, JSON everywhere else (containers, CI, files). */
 export function cliLogger(config: Config): Logger {
-  return createLogger(config, { pretty: Boolean(process.stdout.isTTY) && config.env === 'development' });
+  const logger = createLogger(config, { pretty: Boolean(process.stdout.isTTY) && config.env === 'development' });
+  reportWarnings(config, (warning) => logger.warn(warning));
+  return logger;
+}
+
+let warned = false;
+
+/** The config's warnings (guide variables Marg does not use), once per process, whichever of cliLogger and withServices comes first. */
+function reportWarnings(config: Config, write: (warning: string) => void): void {
+  if (warned) return;
+  warned = true;
+  for (const warning of config.warnings) write(warning);
 }
 
 /**
@@ -37,6 +48,8 @@ export function cliContext(apps: readonly AppModule[]): CliContext {
 }
 
 async function withServices<T>(config: Config, work: (services: Services) => Promise<T>): Promise<T> {
+  // On stderr: stdout is the command's result, which scripts read.
+  reportWarnings(config, (warning) => process.stderr.write(`marg: warning: ${warning}\n`));
   // One-shot commands print their own results; only warnings and worse are logged.
   const services = createServices(config, createLogger({ logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel }));
   try {

@@ -3,7 +3,8 @@ import { Value } from '@sinclair/typebox/value';
 import type { RedisSettings } from '../redis/connection.ts';
 import type { HostPort, ServerDatabaseConfig } from '../database/server.ts';
 import { databasePrefix, databaseVariable, envSchema, type Env } from './schema.ts';
-import { ConfigError, readEnvironment, type RawEnv } from './env-files.ts';
+import { ConfigError, type RawEnv } from './env-files.ts';
+import { readGuideEnvironment } from './guide-names.ts';
 import { KERNEL_LAYOUT, type AppLayout } from './layout.ts';
 import { parseTrustedProxies, type TrustedProxies } from '../http/trusted-proxies.ts';
 
@@ -63,6 +64,8 @@ export interface Config {
   readonly filesystem: { readonly disk: Env['FILESYSTEM_DISK']; readonly root: string };
   /** The merged raw environment, for drivers that read their own optional variables. */
   readonly raw: RawEnv;
+  /** Guide variables Marg does not use, each naming its variable (logged when a role boots). */
+  readonly warnings: readonly string[];
 }
 
 export interface LoadConfigOptions {
@@ -75,11 +78,11 @@ export interface LoadConfigOptions {
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const cwd = options.cwd ?? process.cwd();
   const layout = options.layout ?? KERNEL_LAYOUT;
-  const raw = readEnvironment(cwd, options.env ?? process.env, new Set(Object.keys(envSchema(layout.databases).properties)));
-  return buildConfig(cwd, raw, layout);
+  const { raw, warnings } = readGuideEnvironment(cwd, options.env ?? process.env, new Set(Object.keys(envSchema(layout.databases).properties)));
+  return buildConfig(cwd, raw, layout, warnings);
 }
 
-export function buildConfig(cwd: string, raw: RawEnv, layout: AppLayout = KERNEL_LAYOUT): Config {
+export function buildConfig(cwd: string, raw: RawEnv, layout: AppLayout = KERNEL_LAYOUT, warnings: readonly string[] = []): Config {
   const env = parseEnv(raw, layout.databases);
   const storagePath = isAbsolute(env.STORAGE_PATH) ? env.STORAGE_PATH : resolve(cwd, env.STORAGE_PATH);
   const values = env as Env & Record<string, unknown>;
@@ -123,6 +126,7 @@ export function buildConfig(cwd: string, raw: RawEnv, layout: AppLayout = KERNEL
     filesystem: { disk: env.FILESYSTEM_DISK, root: join(storagePath, 'app') },
     layout,
     raw,
+    warnings,
   };
 }
 

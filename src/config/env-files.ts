@@ -4,16 +4,25 @@ import { parse } from 'dotenv';
 
 export type RawEnv = Record<string, string | undefined>;
 
+/** One source of variables, named as a message to the user names it. */
+export interface EnvLayer {
+  readonly source: '.env.shared' | '.env' | 'the environment';
+  readonly values: RawEnv;
+}
+
 /**
- * Merges the environment the way the guides do: `.env.shared` first, `.env` over it,
- * the real process environment over both. Within each layer, `X_FILE` supplies `X` from a
- * file (Docker/Kubernetes secrets) for every variable X that Marg reads, unless that layer
- * sets X itself; so a secret mounted in the real environment beats a key left in `.env`.
+ * The environment's layers, in the order the guides merge them: `.env.shared` first, `.env`
+ * over it, the real process environment over both. Within each layer, `X_FILE` supplies `X`
+ * from a file (Docker/Kubernetes secrets) for every variable X that Marg reads, unless that
+ * layer sets X itself; so a secret mounted in the real environment beats a key left in `.env`.
  * Other `*_FILE` variables belong to other programs and are left alone.
  */
-export function readEnvironment(cwd: string, processEnv: RawEnv, known: ReadonlySet<string>): RawEnv {
-  const layers = [parseFile(join(cwd, '.env.shared')), parseFile(join(cwd, '.env')), processEnv];
-  return Object.assign({}, ...layers.map((layer) => withFileSecrets(layer, known))) as RawEnv;
+export function readEnvironmentLayers(cwd: string, processEnv: RawEnv, known: ReadonlySet<string>): EnvLayer[] {
+  return [
+    { source: '.env.shared', values: withFileSecrets(parseFile(join(cwd, '.env.shared')), known) },
+    { source: '.env', values: withFileSecrets(parseFile(join(cwd, '.env')), known) },
+    { source: 'the environment', values: withFileSecrets(processEnv, known) },
+  ];
 }
 
 function withFileSecrets(layer: RawEnv, known: ReadonlySet<string>): RawEnv {

@@ -7,6 +7,7 @@ import { writeAppKey } from '../../src/config/app-key.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { appLayout } from '../../src/platform/app-registry.ts';
 import { envSchema } from '../../src/config/schema.ts';
+import { isGuideName } from '../../src/config/guide-names.ts';
 import type { RawEnv } from '../../src/config/env-files.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { migrateAll } from '../../src/platform/migrate.ts';
@@ -36,12 +37,13 @@ const children = new Set<ChildProcess>();
 const tempDirs = new Set<string>();
 
 /**
- * The test runner's environment without any variable Marg reads (nor its `_FILE` form),
- * so a developer's shell (APP_KEY, PORT, NODE_ENV=test, ...) cannot change what a child sees.
+ * The test runner's environment without any variable Marg reads (nor its `_FILE` form, nor a
+ * guide name such as APP_ENV), so a developer's shell (APP_KEY, PORT, NODE_ENV=test, ...)
+ * cannot change what a child sees.
  */
 export function cleanEnv(env: RawEnv = {}): NodeJS.ProcessEnv {
   const marg = new Set(Object.keys(envSchema(appLayout(APPS).databases).properties).flatMap((name) => [name, `${name}_FILE`]));
-  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !marg.has(name)));
+  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !marg.has(name) && !isGuideName(name)));
   const merged: NodeJS.ProcessEnv = { ...base };
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) delete merged[name];
