@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { Backend, Balancer, BalancerSite } from './balancer.ts';
+import type { Backend, Balancer, BalancerSite } from './balancer-contract.ts';
 import { runtimeCommand, serverStatuses } from './haproxy-socket.ts';
 import { isRunning, logTail, spawnDetached } from './processes.ts';
 import { urlHost } from '../support/host.ts';

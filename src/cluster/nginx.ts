@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { Backend, Balancer, BalancerSite } from './balancer.ts';
+import type { Backend, Balancer, BalancerSite } from './balancer-contract.ts';
 import { isRunning, logTail, signalRecorded, spawnDetached } from './processes.ts';
 import { urlHost } from '../support/host.ts';
 import { renderTemplate } from './template.ts';

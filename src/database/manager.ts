@@ -1,7 +1,8 @@
-import type { Config } from '../config/config.ts';
+import type { Config, DatabaseConfig } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import { withTimeout } from '../support/timeout.ts';
 import type { DatabaseConnection } from './contract.ts';
+import { ensureDatabaseExists } from './create-database.ts';
 import { createServerConnection } from './server.ts';
 import { createSqliteConnection } from './sqlite.ts';
 
@@ -59,4 +60,9 @@ export class DatabaseManager {
     this.#connections.clear();
     await Promise.all(all.map((c) => c.close()));
   }
+}
+
+/** Creates a server database that does not exist yet (true when it did); a SQLite file is created when opened. */
+export function createDatabaseIfMissing(settings: DatabaseConfig): Promise<boolean> {
+  return settings.connection === 'sqlite' ? Promise.resolve(false) : ensureDatabaseExists(settings);
 }

@@ -1,20 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import type { DatabaseConnection } from './contract.ts';
 import { queryTimer } from './query-timing.ts';
-
-/** Opens a SQLite file tuned for a web server: WAL for concurrent readers, a busy timeout for writers. */
-export function openSqliteFile(file: string): SQLite.Database {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const handle = new SQLite(file);
-  handle.pragma('journal_mode = WAL');
-  handle.pragma('synchronous = NORMAL');
-  handle.pragma('busy_timeout = 5000');
-  handle.pragma('foreign_keys = ON');
-  return handle;
-}
+import { openSqliteFile } from './sqlite-file.ts';
 
 /**
  * Kysely prepares every query anew; better-sqlite3 statements are reusable, so the same SQL

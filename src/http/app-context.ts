@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { can, type Principal } from '../auth/rbac.ts';
 import { SignIn } from '../auth/signin.ts';
-import type { AppModule } from '../platform/app-module.ts';
 import type { Services } from '../platform/services.ts';
 import { forbidden, HttpError, unauthenticated } from './errors.ts';
 import { appUrl } from './hosts.ts';
@@ -21,7 +20,8 @@ export class AppContext {
 
   constructor(
     readonly services: Services,
-    readonly apps: readonly Pick<AppModule, 'name' | 'title'>[],
+    /** Every app, for navigation and links across hosts. */
+    readonly apps: readonly { readonly name: string; readonly title: string }[],
     private readonly sessions: SessionManager,
   ) {
     this.signIn = new SignIn(services);

@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.ts';
 import { databasePrefix } from '../config/schema.ts';
-import { ensureDatabaseExists } from '../database/create-database.ts';
+import { createDatabaseIfMissing } from '../database/manager.ts';
 import type { Services } from './services.ts';
 
 /** A configured server that does not answer at boot: stops the process with one clear message. */
@@ -14,7 +14,7 @@ export async function createMissingDatabases(config: Config): Promise<string[]> 
   for (const [name, settings] of Object.entries(config.databases)) {
     if (settings.connection === 'sqlite') continue;
     try {
-      if (await ensureDatabaseExists(settings)) created.push(`${settings.database} (${name})`);
+      if (await createDatabaseIfMissing(settings)) created.push(`${settings.database} (${name})`);
     } catch (error) {
       throw new UnreachableError(`cannot reach the ${name} database server ${whereIs(name, config)}: ${reason(error)}`);
     }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type SQLite from 'better-sqlite3';
-import { openSqliteFile } from '../database/sqlite.ts';
+import { openSqliteFile } from '../database/sqlite-file.ts';
 
 /**
  * The SQLite files behind the embedded drivers (cache, sessions, locks, rate limits),

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type SQLite from 'better-sqlite3';
-import { openSqliteFile } from '../../src/database/sqlite.ts';
+import { openSqliteFile } from '../../src/database/sqlite-file.ts';
 
 /** Two handles on one fresh SQLite file: what two processes sharing `storage/framework/` see. */
 export interface SqlitePair {
