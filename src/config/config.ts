@@ -1,19 +1,13 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import type { RedisSettings } from '../redis/connection.ts';
-import type { HostPort, ServerDatabaseConfig } from '../database/server.ts';
+import type { RedisSettings } from '../redis/settings.ts';
+import type { DatabaseConfig, HostPort } from '../database/settings.ts';
 import { databasePrefix, databaseVariable, envSchema, type Env } from './schema.ts';
 import { ConfigError, type RawEnv } from './env-files.ts';
 import { readGuideEnvironment } from './guide-names.ts';
 import { KERNEL_LAYOUT, type AppLayout } from './layout.ts';
-import { parseTrustedProxies, type TrustedProxies } from '../http/trusted-proxies.ts';
+import { parseTrustedProxies, type TrustedProxies } from './trusted-proxies.ts';
 
-
-export interface SqliteDatabaseConfig {
-  readonly connection: 'sqlite';
-  readonly file: string;
-}
-export type DatabaseConfig = SqliteDatabaseConfig | ServerDatabaseConfig;
 
 const DEFAULT_PORTS = { mysql: 3306, pgsql: 5432 } as const;
 const DEFAULT_USERS = { mysql: 'root', pgsql: 'postgres' } as const;

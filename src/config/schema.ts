@@ -45,7 +45,7 @@ export const EnvSchema = Type.Object({
   ),
   HTTP_BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1_048_576 }),
   SHUTDOWN_DRAIN_SECONDS: Type.Number({ minimum: 0, default: 0 }),
-  // Operations (issue 5): request limits and proxies, read by src/http/rate-limit.ts and src/http/trusted-proxies.ts.
+  // Operations (issue 5): request limits and proxies, read by src/http/rate-limit.ts and src/config/trusted-proxies.ts.
   API_RATE_LIMIT: Type.Integer({ minimum: 0, default: 100, description: "requests per minute per user (per client IP when signed out) on each app's /api; 0 = off" }),
   SIGNIN_RATE_LIMIT: Type.Integer({ minimum: 0, default: 10, description: 'sign-in attempts per minute per client IP; 0 = off' }),
   TRUSTED_PROXIES: Type.Optional(Type.String({ description: 'IPs or CIDRs of the proxies whose X-Forwarded-For/-Proto are believed, comma separated' })),

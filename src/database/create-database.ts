@@ -1,6 +1,6 @@
 import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
-import type { ServerDatabaseConfig } from './server.ts';
+import type { ServerDatabaseConfig } from './settings.ts';
 
 /**
  * Creates the database on its server when it does not exist yet (run by `marg migrate`),

@@ -1,4 +1,5 @@
-import type { Config, DatabaseConfig } from '../config/config.ts';
+import type { Config } from '../config/config.ts';
+import type { DatabaseConfig } from './settings.ts';
 import type { Logger } from '../observability/logger.ts';
 import { withTimeout } from '../support/timeout.ts';
 import type { DatabaseConnection } from './contract.ts';

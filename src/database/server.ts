@@ -2,24 +2,10 @@ import { createPool } from 'mysql2';
 import pg from 'pg';
 import { Kysely, MysqlDialect, PostgresDialect, sql, type Dialect, type DatabaseIntrospector } from 'kysely';
 import type { DatabaseConnection } from './contract.ts';
+import type { HostPort, ServerDatabaseConfig } from './settings.ts';
 import { queryTimer } from './query-timing.ts';
 import { readWriteContext } from './read-write-context.ts';
 import { ReplicaDriver } from './replica-driver.ts';
-
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
-
-/** A MySQL/MariaDB or PostgreSQL database, with optional read replicas. */
-export interface ServerDatabaseConfig extends HostPort {
-  readonly connection: 'mysql' | 'pgsql';
-  readonly database: string;
-  readonly user: string;
-  readonly password: string;
-  readonly poolMax: number;
-  readonly readHosts: readonly HostPort[];
-}
 
 export interface ServerConnectionOptions {
   readonly replicaRetryMs: number;

@@ -26,7 +26,7 @@ import { html } from './html.ts';
 import { errorPage } from './layout.ts';
 import { loggableUrl, maintenanceGate } from './maintenance.ts';
 import { requestLimits } from './rate-limit.ts';
-import { fastifyTrustProxy } from './trusted-proxies.ts';
+import { fastifyTrustProxy } from '../config/trusted-proxies.ts';
 import { SessionManager } from './session.ts';
 import { readWritePlugin } from './read-write-plugin.ts';
 import { sessionPlugin } from './session-plugin.ts';

@@ -1,5 +1,4 @@
 import pino, { type Logger } from 'pino';
-import type { Config } from '../config/config.ts';
 
 export type { Logger };
 
@@ -40,7 +39,8 @@ export interface LoggerOptions {
   readonly destination?: pino.DestinationStream;
 }
 
-export function createLogger(config: Pick<Config, 'logLevel'>, options: LoggerOptions = {}): Logger {
+/** `config`: anything with a level, e.g. the Config (LOG_LEVEL). */
+export function createLogger(config: { readonly logLevel: string }, options: LoggerOptions = {}): Logger {
   const base = { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
   if (options.pretty) {
     return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } } });

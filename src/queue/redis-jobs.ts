@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Job, JobsOptions } from 'bullmq';
-import type { RedisSettings } from '../redis/connection.ts';
+import type { RedisSettings } from '../redis/settings.ts';
 import type { Backoff, FailedJob, JsonValue, NewJob, ReservedJob } from './contract.ts';
 
 /**

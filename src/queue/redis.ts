@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
-import { RedisConnections, type RedisSettings } from '../redis/connection.ts';
+import { RedisConnections } from '../redis/connection.ts';
+import type { RedisSettings } from '../redis/settings.ts';
 import { withTimeout } from '../support/timeout.ts';
 import type { ConsumeOptions, Consumer, DispatchResult, FailedJob, JobProcessor, NewJob, QueueCounts, QueueDriver } from './contract.ts';
 import { completedKey, minuteOf } from './redis-completions.ts';

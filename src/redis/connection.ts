@@ -1,20 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { withTimeout } from '../support/timeout.ts';
-
-/** How to reach Redis: directly, or through Sentinel (REDIS_SENTINELS + REDIS_SENTINEL_SERVICE). */
-export interface RedisSettings {
-  readonly host: string;
-  readonly port: number;
-  readonly username: string | undefined;
-  readonly password: string | undefined;
-  readonly db: number;
-  readonly tls: boolean;
-  /** REDIS_PREFIX: put before every key Marg writes, so several deployments can share one Redis. */
-  readonly prefix: string;
-  readonly sentinels: readonly { host: string; port: number }[];
-  readonly sentinelService: string | undefined;
-  readonly sentinelPassword: string | undefined;
-}
+import type { RedisSettings } from './settings.ts';
 
 /** Where a client points, for messages (never includes the password). */
 export function describeRedis(settings: RedisSettings): string {

@@ -11,7 +11,7 @@ import type { DatabaseConnection, MigrationSet } from '../../src/database/contra
 import { isDeadlock, isUniqueViolation, retryingDeadlocks } from '../../src/database/errors.ts';
 import { migrateToLatest, migrationStatus } from '../../src/database/migrator.ts';
 import { exactVarchar, insertGetId, now, withId } from '../../src/database/schema.ts';
-import type { ServerDatabaseConfig } from '../../src/database/server.ts';
+import type { ServerDatabaseConfig } from '../../src/database/settings.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createMissingDatabases } from '../../src/platform/connectivity.ts';
 import { migrateAll, migrationPlan, statusAll } from '../../src/platform/migrate.ts';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { RedisConnections, type RedisSettings } from '../../src/redis/connection.ts';
+import { RedisConnections } from '../../src/redis/connection.ts';
+import type { RedisSettings } from '../../src/redis/settings.ts';
 import { requireService, type ServiceStatus } from '../support/services.ts';
 
 // The shared local/CI Redis (test/support/services.ts decides skip or fail when it is absent).

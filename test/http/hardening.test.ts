@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildConfig } from '../../src/config/config.ts';
 import { ConfigError } from '../../src/config/env-files.ts';
-import { parseTrustedProxies } from '../../src/http/trusted-proxies.ts';
+import { parseTrustedProxies } from '../../src/config/trusted-proxies.ts';
 import type { TestResponse } from '../support/client.ts';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/platform.ts';
 

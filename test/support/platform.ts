@@ -8,7 +8,7 @@ import { appLayout } from '../../src/platform/app-registry.ts';
 import type { RawEnv } from '../../src/config/env-files.ts';
 import { databasePrefix } from '../../src/config/schema.ts';
 import { createLogger, type LoggerOptions } from '../../src/observability/logger.ts';
-import type { ServerDatabaseConfig } from '../../src/database/server.ts';
+import type { ServerDatabaseConfig } from '../../src/database/settings.ts';
 import { createMissingDatabases } from '../../src/platform/connectivity.ts';
 import { migrateAll } from '../../src/platform/migrate.ts';
 import { createServices, type Services } from '../../src/platform/services.ts';

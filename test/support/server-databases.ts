@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import type { ServerDatabaseConfig } from '../../src/database/server.ts';
-import { redisOptions, type RedisSettings } from '../../src/redis/connection.ts';
+import type { ServerDatabaseConfig } from '../../src/database/settings.ts';
+import { redisOptions } from '../../src/redis/connection.ts';
+import type { RedisSettings } from '../../src/redis/settings.ts';
 
 /**
  * Tests never touch data they did not make: each platform or contract run gets names of

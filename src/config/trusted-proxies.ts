@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ConfigError } from '../config/env-files.ts';
+import { ConfigError } from './env-files.ts';
 
 /**
  * Which peers may speak for the client through X-Forwarded-For / X-Forwarded-Proto:
