@@ -25,7 +25,8 @@ export interface RunningWorker {
 /** The worker role (DESIGN §1): runs every app's and the platform's jobs from the configured queue. */
 export function startWorker(services: Services, apps: readonly AppModule[], options: Partial<WorkerOptions> = {}): RunningWorker {
   const settings = { ...DEFAULT_WORKER_OPTIONS, ...options };
-  const worker = new QueueWorker(services.queue.driver, jobHandlers(apps, [mailJobs, platformJobs]), services, settings, services.logger);
+  const handlers = jobHandlers(apps, services, [(s) => mailJobs(s.mail), platformJobs]);
+  const worker = new QueueWorker(services.jobSource, services.queue, handlers, settings, services.logger);
   // marg_queue_jobs_total and marg_queue_job_duration_seconds (served by the role's metrics endpoint).
   worker.onJob = recordJob;
   const done = worker.run();

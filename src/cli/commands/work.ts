@@ -65,7 +65,7 @@ export function registerWork(program: Command): void {
           ...(flags.maxTime !== undefined ? { maxTimeMs: flags.maxTime * 1000 } : {}),
           ...(flags.maxJobs !== undefined ? { maxJobs: flags.maxJobs } : {}),
         });
-        logger.info({ queues: flags.queue, concurrency: flags.concurrency, driver: services.queue.driver.driver }, 'worker ready');
+        logger.info({ queues: flags.queue, concurrency: flags.concurrency, driver: services.queue.driverName }, 'worker ready');
         const finished = running.done.then(async (reason) => {
           logger.info({ reason, processed: running.worker.processed }, 'worker stopped');
           await metrics?.close();
