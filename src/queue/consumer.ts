@@ -38,6 +38,7 @@ export class JobConsumer implements Consumer {
   #stopping = false;
   #abandoning: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  #waitingForJobs = false;
   readonly #loop: Promise<void>;
   readonly #heartbeat: NodeJS.Timeout;
   #closed: Promise<void> | undefined;
@@ -148,6 +149,7 @@ export class JobConsumer implements Consumer {
     } finally {
       this.#inFlight -= 1;
       this.#wake?.();
+      if (this.#waitingForJobs) this.#session.lookAgain();
       if (this.#inFlight === 0) this.#allSettled?.();
     }
   }
@@ -228,14 +230,17 @@ export class JobConsumer implements Consumer {
     );
   }
 
-  /** Until the source says a job may be waiting, idleMs passes, or stop(). */
+  /** Until the source says a job may be waiting, idleMs passes, or stop() (a polling source also looks again when a slot frees). */
   async #waitForJobs(): Promise<void> {
+    this.#waitingForJobs = true;
     try {
       await this.#session.waitForJobs(this.options.idleMs);
     } catch (error) {
       if (this.#stopping) return;
       this.#report(error);
       await this.#sleep(Math.min(this.options.idleMs, 1_000));
+    } finally {
+      this.#waitingForJobs = false;
     }
   }
 

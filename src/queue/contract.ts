@@ -195,6 +195,11 @@ export interface JobSession {
    * on a store error.
    */
   waitForJobs(ms: number): Promise<void>;
+  /**
+   * A slot freed during waitForJobs. A polling source looks again now (the database: under load
+   * that is sooner than the poll interval); a blocking one keeps waiting (Redis: a marker says when a job comes).
+   */
+  lookAgain(): void;
   /** Ends a waitForJobs at once: the consumer is stopping. */
   interrupt(): void;
   /** Releases what the session holds; `force` ends pending store commands instead of waiting for them. */

@@ -129,7 +129,7 @@ class DatabaseSession implements JobSession {
     this.store.count(job.queue, 'failed');
   }
 
-  /** Sleeps the poll interval, unless this process dispatches to one of the session's queues first. */
+  /** Sleeps the poll interval, unless this process dispatches to one of the session's queues first (or lookAgain). */
   waitForJobs(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
@@ -142,6 +142,11 @@ class DatabaseSession implements JobSession {
         resolve();
       }
     });
+  }
+
+  /** Not a sign of new work, but polling then (as often as jobs finish) finds jobs of other processes sooner than the interval. */
+  lookAgain(): void {
+    this.#wake?.();
   }
 
   interrupt(): void {

@@ -222,6 +222,9 @@ class RedisSession implements JobSession {
     }
   }
 
+  /** BZPOPMIN keeps blocking: the markers say when a job comes. */
+  lookAgain(): void {}
+
   interrupt(): void {
     this.#interrupted = true;
     // Ends a BZPOPMIN in progress at once.
