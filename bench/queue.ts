@@ -24,12 +24,11 @@ import { migrateToLatest } from '../src/database/migrator.ts';
 import { createServerConnection } from '../src/database/server.ts';
 import type { ServerDatabaseConfig } from '../src/database/settings.ts';
 import { createLogger } from '../src/observability/logger.ts';
-import type { Services } from '../src/platform/services.ts';
-import type { QueueDriver } from '../src/queue/contract.ts';
-import { DatabaseQueueDriver } from '../src/queue/database.ts';
+import type { QueueBackend } from '../src/queue/contract.ts';
+import { createDatabaseQueue } from '../src/queue/database.ts';
 import { queueMigrations } from '../src/queue/database-schema.ts';
 import { normalise } from '../src/queue/queue.ts';
-import { RedisQueueDriver } from '../src/queue/redis.ts';
+import { createRedisQueue } from '../src/queue/redis.ts';
 import { QueueWorker } from '../src/queue/worker.ts';
 import { redisOptions } from '../src/redis/connection.ts';
 import type { RedisSettings } from '../src/redis/settings.ts';
@@ -98,12 +97,12 @@ async function consume(kind: Kind, setup: Setup): Promise<void> {
     stop = () => worker.close();
   } else {
     const connection = kind === 'database' ? openDatabase(setup) : undefined;
-    const driver: QueueDriver = connection ? new DatabaseQueueDriver(connection, { retryAfterMs: 90_000 }) : new RedisQueueDriver(setup.redis, { retryAfterMs: 90_000 });
-    await driver.ping();
+    const driver: QueueBackend = connection ? createDatabaseQueue(connection, { retryAfterMs: 90_000 }) : createRedisQueue(setup.redis, { retryAfterMs: 90_000 });
+    await driver.monitor.ping();
     // As `marg work` runs in production: LOG_LEVEL=info (the per-job line is debug), output discarded.
     const logger = createLogger({ logLevel: 'info' }, { destination: pino.destination('/dev/null') });
     const options = { queues: [QUEUE], concurrency: CONCURRENCY, tries: 1, timeoutMs: 60_000, idleMs: IDLE_MS, graceMs: 10_000 };
-    const worker = new QueueWorker(driver, { [JOB]: async () => {} }, {} as Services, options, logger);
+    const worker = new QueueWorker(driver.source, driver.monitor, { [JOB]: async () => {} }, options, logger);
     void worker.run();
     stop = async () => {
       await worker.stop();
@@ -177,12 +176,12 @@ function rawProducer(setup: Setup): Producer {
 }
 
 /** A chunk is one dispatchMany (bulk), or that many dispatches at once (single; pipelined on one connection). */
-function margProducer(driver: QueueDriver, closeStore: () => Promise<void> = async () => {}): Producer {
+function margProducer(driver: QueueBackend, closeStore: () => Promise<void> = async () => {}): Producer {
   const job = normalise(JOB, null, { queue: QUEUE });
   return {
     dispatch: (count) =>
-      (DISPATCH === 'bulk' ? driver.dispatchMany(Array.from({ length: count }, () => job)) : Promise.all(Array.from({ length: count }, () => driver.dispatch(job)))).then(() => {}),
-    pending: () => driver.size(),
+      (DISPATCH === 'bulk' ? driver.producer.dispatchMany(Array.from({ length: count }, () => job)) : Promise.all(Array.from({ length: count }, () => driver.producer.dispatch(job)))).then(() => {}),
+    pending: () => driver.monitor.size(),
     async close() {
       await driver.close();
       await closeStore();
@@ -202,9 +201,9 @@ async function pendingIn(queue: Queue): Promise<number> {
 
 function producerFor(kind: Kind, setup: Setup): Producer {
   if (kind === 'raw') return rawProducer(setup);
-  if (kind === 'redis') return margProducer(new RedisQueueDriver(setup.redis, { retryAfterMs: 90_000 }));
+  if (kind === 'redis') return margProducer(createRedisQueue(setup.redis, { retryAfterMs: 90_000 }));
   const connection = openDatabase(setup);
-  return margProducer(new DatabaseQueueDriver(connection, { retryAfterMs: 90_000 }), () => connection.close());
+  return margProducer(createDatabaseQueue(connection, { retryAfterMs: 90_000 }), () => connection.close());
 }
 
 async function dispatchAll(producer: Producer, count: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { Value } from '@sinclair/typebox/value';
-import type { JobHandlers } from '../../src/queue/jobs.ts';
+import type { JobFactory } from '../../src/platform/app-module.ts';
 import type { Services } from '../../src/platform/services.ts';
 import { AVATAR_THUMBNAIL_JOB, AvatarJobPayload, avatarKeys, avatarVersion, dispatchAvatarRepair } from './avatar.ts';
 import { makeAvatarThumbnail } from './avatar-images.ts';
@@ -14,8 +14,8 @@ import { makeAvatarThumbnail } from './avatar-images.ts';
  * for the current version; gone: it removes the thumbnail it may have brought back. So the last
  * thumbnail written always comes from the current original.
  */
-export const avatarJobs: JobHandlers = {
-  async [AVATAR_THUMBNAIL_JOB](payload, { services, signal }) {
+export const avatarJobs: JobFactory = (services) => ({
+  async [AVATAR_THUMBNAIL_JOB](payload, { signal }) {
     if (!Value.Check(AvatarJobPayload, payload)) {
       throw new Error(`${AVATAR_THUMBNAIL_JOB}: malformed payload (${[...Value.Errors(AvatarJobPayload, payload)][0]?.message ?? 'invalid'})`);
     }
@@ -32,7 +32,7 @@ export const avatarJobs: JobHandlers = {
     await settle(services, userId, version);
     services.logger.info({ userId }, 'avatar thumbnail made');
   },
-};
+});
 
 /** After writing a thumbnail for `version`: makes sure an upload or delete meanwhile is not undone. */
 async function settle(services: Services, userId: number, version: string): Promise<void> {

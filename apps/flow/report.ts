@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { can } from '../../src/auth/rbac.ts';
+import type { JobFactory } from '../../src/platform/app-module.ts';
 import type { Services } from '../../src/platform/services.ts';
 import type { JsonValue } from '../../src/queue/contract.ts';
-import type { JobHandlers } from '../../src/queue/jobs.ts';
 import type { ScheduledTask } from '../../src/scheduler/contract.ts';
 import type { FlowDatabase } from './migrations.ts';
 import { toCsv, type ReportRow } from './report-csv.ts';
@@ -86,9 +86,9 @@ async function sendDailyReport(payload: JsonValue, services: Services, signal: A
   }
 }
 
-export const flowReportJobs: JobHandlers = {
-  [DAILY_REPORT_JOB]: (payload, ctx) => sendDailyReport(payload, ctx.services, ctx.signal),
-};
+export const flowReportJobs: JobFactory = (services) => ({
+  [DAILY_REPORT_JOB]: (payload, { signal }) => sendDailyReport(payload, services, signal),
+});
 
 export const flowSchedule: readonly ScheduledTask[] = [
   {

@@ -5,8 +5,8 @@ import { sql } from 'kysely';
 import type { DatabaseConnection } from '../../src/database/contract.ts';
 import { isUniqueViolation } from '../../src/database/errors.ts';
 import type { Logger } from '../../src/observability/logger.ts';
+import type { JobFactory } from '../../src/platform/app-module.ts';
 import type { Queue } from '../../src/queue/queue.ts';
-import type { JobHandlers } from '../../src/queue/jobs.ts';
 import type { ScheduledTask } from '../../src/scheduler/contract.ts';
 import type { LinksDatabase } from './links-store.ts';
 
@@ -73,8 +73,8 @@ export class ClickBuffer {
 }
 
 /** The worker side: adds a batch to each link's count, once per batch however often it is delivered. */
-export const clickJobs: JobHandlers = {
-  [CLICKS_JOB]: async (payload, { services }) => {
+export const clickJobs: JobFactory = (services) => ({
+  [CLICKS_JOB]: async (payload) => {
     const connection = services.databases.get<LinksDatabase>('links');
     if (!Value.Check(ClickBatch, payload)) throw new Error(`links.clicks: malformed batch (${[...Value.Errors(ClickBatch, payload)][0]?.message ?? 'invalid'})`);
     const { batch, day, counts } = payload;
@@ -94,7 +94,7 @@ export const clickJobs: JobHandlers = {
       if (!isUniqueViolation(error)) throw error;
     }
   },
-};
+});
 
 /**
  * The scheduler's rollup: folds ledger rows older than the redelivery window into per-day

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { JsonValue } from '../queue/contract.ts';
 import type { JobHandlers } from '../queue/jobs.ts';
-import type { MailAttachment, MailMessage } from './contract.ts';
+import type { MailAttachment, Mailer, MailMessage } from './contract.ts';
 
 // A header value on one line: a CR or LF could only be a mistake or a header injection.
 const OneLine = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: '^[^\\r\\n]*$' });
@@ -76,9 +76,11 @@ export function parseMailPayload(payload: JsonValue): MailMessage {
   };
 }
 
-/** The platform's mail job: any code can `services.queue.dispatch('mail.send', mailPayload(message))`. */
-export const mailJobs: JobHandlers = {
-  'mail.send': async (payload, ctx) => {
-    await ctx.services.mail.send(parseMailPayload(payload));
-  },
-};
+/** The platform's mail job, sending through `mailer`: any code can `services.queue.dispatch('mail.send', mailPayload(message))`. */
+export function mailJobs(mailer: Mailer): JobHandlers {
+  return {
+    'mail.send': async (payload) => {
+      await mailer.send(parseMailPayload(payload));
+    },
+  };
+}

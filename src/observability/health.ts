@@ -25,7 +25,7 @@ export async function healthRoutes(app: MargFastify, opts: { services: Services;
       check(() => services.cache.ping()),
       check(() => services.sessions.ping()),
       redisClient ? check(async () => void (await redisClient.client.ping())) : Promise.resolve('not_configured' as const),
-      withTimeout(services.queue.driver.size(), CHECK_TIMEOUT_MS).catch(() => undefined),
+      withTimeout(services.queue.size(), CHECK_TIMEOUT_MS).catch(() => undefined),
       check(() => services.storage.ping()),
     ]);
     // A backlog is reported, not failed: the node still serves; a queue store that does not answer fails.
@@ -50,7 +50,7 @@ export async function healthRoutes(app: MargFastify, opts: { services: Services;
         session: services.sessions.driver,
         lock: services.locks.driver,
         rateLimit: services.rateLimits.driver,
-        queue: services.queue.driver.driver,
+        queue: services.queue.driverName,
         storage: services.storage.driver,
       },
       node: hostname(),

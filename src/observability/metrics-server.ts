@@ -22,7 +22,7 @@ export interface MetricsServer {
 export async function startMetricsServer(services: Services, role: MetricsRole): Promise<MetricsServer | undefined> {
   const { port, host } = services.config.metrics;
   if (port === undefined) return undefined;
-  const queueStats = () => services.queue.driver.stats();
+  const queueStats = () => services.queue.stats();
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?', 1)[0];
     if (path !== '/metrics') {

@@ -1,6 +1,4 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { QueueCounts } from '../queue/contract.ts';
-import type { JobEvent } from '../queue/worker.ts';
 import { withTimeout } from '../support/timeout.ts';
 
 /**
@@ -101,8 +99,27 @@ export const queueJobDuration = new Histogram({
   registers: [registry],
 });
 
+/**
+ * One job delivery as the worker reports it (QueueWorker.onJob's event has this shape). Metrics
+ * define what they read themselves, so they do not depend on the queue.
+ */
+export interface JobDelivery {
+  readonly job: { readonly queue: string; readonly name: string };
+  readonly outcome: { readonly status: 'completed' | 'retry' | 'failed' };
+  readonly durationMs: number;
+}
+
+/** One queue's depth by state (the queue's QueueCounts has these fields). */
+export interface QueueDepth {
+  readonly queue: string;
+  readonly waiting: number;
+  readonly running: number;
+  readonly delayed: number;
+  readonly failed: number;
+}
+
 /** QueueWorker.onJob: one delivery's outcome and duration. */
-export function recordJob(event: JobEvent): void {
+export function recordJob(event: JobDelivery): void {
   const { queue, name } = event.job;
   queueJobs.inc({ queue, name, outcome: event.outcome.status });
   queueJobDuration.observe({ queue, name }, event.durationMs / 1000);
@@ -112,14 +129,14 @@ const QUEUE_STATES = ['waiting', 'running', 'delayed', 'failed'] as const;
 const QUEUE_STATS_TIMEOUT_MS = 2_000;
 
 /** Where the depth gauge reads from at scrape time: the queue store (cluster-wide, the same on every node). */
-let queueStatsSource: (() => Promise<QueueCounts[]>) | undefined;
+let queueStatsSource: (() => Promise<QueueDepth[]>) | undefined;
 
-export function setQueueStatsSource(source: () => Promise<QueueCounts[]>): void {
+export function setQueueStatsSource(source: () => Promise<QueueDepth[]>): void {
   queueStatsSource = source;
 }
 
 /** Forgets the source, unless another one has replaced it since (two platforms in one test process). */
-export function clearQueueStatsSource(source: () => Promise<QueueCounts[]>): void {
+export function clearQueueStatsSource(source: () => Promise<QueueDepth[]>): void {
   if (queueStatsSource === source) queueStatsSource = undefined;
 }
 
@@ -127,8 +144,8 @@ export function clearQueueStatsSource(source: () => Promise<QueueCounts[]>): voi
  * One store query per scrape, shared by the two gauges below (prom-client collects metrics
  * concurrently). Undefined when the store failed or did not answer within 2 s.
  */
-let pendingStats: Promise<QueueCounts[] | undefined> | undefined;
-function scrapeQueueStats(): Promise<QueueCounts[] | undefined> {
+let pendingStats: Promise<QueueDepth[] | undefined> | undefined;
+function scrapeQueueStats(): Promise<QueueDepth[] | undefined> {
   const source = queueStatsSource;
   if (!source) return Promise.resolve(undefined);
   pendingStats ??= withTimeout(source(), QUEUE_STATS_TIMEOUT_MS)

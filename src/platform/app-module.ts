@@ -24,6 +24,12 @@ export type MargFastify = FastifyInstance<
  */
 export type AppDuty = 'sign-in' | 'audit-log';
 
+/**
+ * A set of queue jobs, built once per worker from the services its handlers use: the queue
+ * hands a handler only its job and abort signal (src/queue knows nothing of the platform).
+ */
+export type JobFactory = (services: Services) => JobHandlers;
+
 /** What first-run seeding hands each app. */
 export interface SeedContext {
   readonly admin: User;
@@ -46,7 +52,7 @@ export interface AppModule {
   readonly permissions: AppPermissions;
   routes(app: MargFastify, ctx: AppContext): Promise<void>;
   /** Queue jobs this app handles, by name (`links.clicks`). */
-  readonly jobs?: JobHandlers;
+  readonly jobs?: JobFactory;
   /** Cron tasks `marg schedule` runs for this app. */
   readonly schedule?: readonly ScheduledTask[];
   seed?(services: Services, ctx: SeedContext): Promise<void>;

@@ -1,4 +1,4 @@
-import type { JobHandlers } from '../queue/jobs.ts';
+import type { JobFactory } from './app-module.ts';
 
 /** Users whose permissions one query batch loads and caches. */
 export const RBAC_WARM_BATCH = 500;
@@ -12,8 +12,8 @@ export const RBAC_WARM_BATCH = 500;
  * have no "last signed in" record to narrow it down, hence all of them; a batch is two
  * queries. Safe to run twice (it only rewrites cache entries).
  */
-export const platformJobs: JobHandlers = {
-  async 'rbac.warm-cache'(_payload, { services, signal }) {
+export const platformJobs: JobFactory = (services) => ({
+  async 'rbac.warm-cache'(_payload, { signal }) {
     if (services.config.rbacCacheTtl <= 0) return;
     let before: number | undefined;
     let warmed = 0;
@@ -27,4 +27,4 @@ export const platformJobs: JobHandlers = {
     }
     services.logger.info({ warmed }, 'RBAC cache warmed');
   },
-};
+});

@@ -24,7 +24,7 @@ export const platformSchedule: readonly ScheduledTask[] = [
     cron: '0 3 * * *',
     async run(services) {
       const olderThan = new Date(Date.now() - services.config.queue.failedRetentionDays * DAY_MS);
-      const pruned = await services.queue.driver.pruneFailed(olderThan);
+      const pruned = await services.failedJobs.pruneFailed(olderThan);
       services.logger.info({ pruned, olderThan: olderThan.toISOString() }, 'old failed jobs pruned');
     },
   },

@@ -16,7 +16,8 @@ import type { SessionStore } from '../session/contract.ts';
 import { createSessionStore } from '../session/manager.ts';
 import type { Mailer } from '../mail/contract.ts';
 import { createMailer } from '../mail/manager.ts';
-import { createQueueDriver } from '../queue/manager.ts';
+import type { FailedJobProvider, JobSource } from '../queue/contract.ts';
+import { createQueueBackend } from '../queue/manager.ts';
 import { Queue } from '../queue/queue.ts';
 import type { ObjectStorage } from '../storage/contract.ts';
 import { createStorage } from '../storage/manager.ts';
@@ -34,8 +35,12 @@ export interface Services {
   readonly users: Users;
   readonly rbac: Rbac;
   readonly audit: AuditLog;
-  /** Dispatch jobs here; `marg work` (or `marg start`) runs them. */
+  /** Dispatch jobs here; `marg work` (or `marg start`) runs them. Also the queues' counts and driver name. */
   readonly queue: Queue;
+  /** Jobs that failed for good: list, retry, forget, flush, prune (`marg queue:*`). */
+  readonly failedJobs: FailedJobProvider;
+  /** Where the worker role takes jobs from. */
+  readonly jobSource: JobSource;
   /** Sends mail: .eml files under storage/mail (log) or SMTP when MAIL_HOST is set. */
   readonly mail: Mailer;
   /** Object storage (FILESYSTEM_DISK): uploads, avatars, attachments. */
@@ -53,7 +58,7 @@ export function createServices(config: Config, logger: Logger): Services {
   const locks = new Locks(createLockStore(config, backends));
   const rateLimits = createRateLimitStore(config, backends);
   const rbacDb = databases.get<RbacDatabase>('rbac');
-  const queue = new Queue(createQueueDriver(config, databases));
+  const queueBackend = createQueueBackend(config, databases);
   const mail = createMailer(config, logger);
   return {
     config,
@@ -66,12 +71,14 @@ export function createServices(config: Config, logger: Logger): Services {
     users: new Users(rbacDb),
     rbac: new Rbac(rbacDb, cache, config.rbacCacheTtl),
     audit: new AuditLog(databases.get<AuditDatabase>(config.layout.auditDatabase)),
-    queue,
+    queue: new Queue(queueBackend),
+    failedJobs: queueBackend.failedJobs,
+    jobSource: queueBackend.source,
     mail,
     storage: createStorage(config),
     redis: backends.redisInUse,
     async close() {
-      await Promise.allSettled([sessions.close(), cache.close(), locks.close(), rateLimits.close(), queue.driver.close(), mail.close()]);
+      await Promise.allSettled([sessions.close(), cache.close(), locks.close(), rateLimits.close(), queueBackend.close(), mail.close()]);
       await databases.close();
       await backends.close();
     },

@@ -26,7 +26,8 @@ export interface RunningWorker {
 /** The worker role (DESIGN §1): runs every app's and the platform's jobs from the configured queue. */
 export function startWorker(services: Services, apps: readonly AppModule[], options: Partial<WorkerOptions> = {}): RunningWorker {
   const settings = { ...DEFAULT_WORKER_OPTIONS, ...options };
-  const worker = new QueueWorker(services.queue.driver, jobHandlers(apps, [mailJobs, platformJobs]), services, settings, services.logger);
+  const handlers = jobHandlers(apps, services, [(s) => mailJobs(s.mail), platformJobs]);
+  const worker = new QueueWorker(services.jobSource, services.queue, handlers, settings, services.logger);
   // marg_queue_jobs_total and marg_queue_job_duration_seconds (served by the role's metrics endpoint).
   worker.onJob = recordJob;
   const done = worker.run();
@@ -44,7 +45,7 @@ export function workerRole(options: Partial<WorkerOptions> = {}): Role {
     async start(services, apps) {
       const running = startWorker(services, apps, options);
       const settings = { ...DEFAULT_WORKER_OPTIONS, ...options };
-      services.logger.info({ queues: settings.queues, concurrency: settings.concurrency, driver: services.queue.driver.driver }, 'worker ready');
+      services.logger.info({ queues: settings.queues, concurrency: settings.concurrency, driver: services.queue.driverName }, 'worker ready');
       const finished = running.done.then((reason) => {
         services.logger.info({ reason, processed: running.worker.processed }, 'worker stopped');
         return reason === 'stuck' ? 1 : 0;

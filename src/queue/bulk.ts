@@ -1,7 +1,7 @@
 import type { DispatchResult, NewJob } from './contract.ts';
 
 /**
- * `QueueDriver.dispatchMany` on any driver: the jobs without a unique key go to `storeTogether`
+ * `JobProducer.dispatchMany` on any driver: the jobs without a unique key go to `storeTogether`
  * at once (it resolves with their ids, in order), the others one by one to `dispatchOne`, whose
  * insert-or-find reports a key's holder. The results come in the order of `jobs`.
  */

@@ -77,7 +77,7 @@ export interface ConsumeOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-/** A running consumer. */
+/** A running consumer (consumer.ts: one loop for every job source). */
 export interface Consumer {
   /** Deliveries in progress. */
   readonly running: number;
@@ -110,8 +110,10 @@ export interface FailedJob {
   readonly failedAt: string;
 }
 
-export interface QueueDriver {
-  readonly driver: string;
+// The port, split by who uses it (Laravel: Queue vs FailedJobProvider; BullMQ: Queue vs Worker).
+
+/** Queueing work: what any code that dispatches needs. */
+export interface JobProducer {
   dispatch(job: NewJob): Promise<DispatchResult>;
   /**
    * The same as dispatching each job, with results in the same order, in as few round trips
@@ -120,11 +122,19 @@ export interface QueueDriver {
    * or, when the call fails, none; jobs with a unique key are dispatched one by one after them.
    */
   dispatchMany(jobs: readonly NewJob[]): Promise<DispatchResult[]>;
-  consume(processor: JobProcessor, options: ConsumeOptions): Consumer;
+}
+
+/** What operators and probes ask about the queues (`queue:stats`, `/health`, the depth gauge). */
+export interface QueueMonitor {
   /** Per queue that has ever held a job (or is named). */
   stats(queues?: readonly string[]): Promise<QueueCounts[]>;
   /** Waiting + delayed + running over every queue: what `/health` compares with the backlog threshold. */
   size(): Promise<number>;
+  ping(): Promise<void>;
+}
+
+/** Failed-job administration (`queue:failed`, `queue:retry`, …; Laravel's FailedJobProvider). */
+export interface FailedJobProvider {
   failed(limit: number): Promise<FailedJob[]>;
   /** Back to waiting with its attempts reset; false for an unknown id. */
   retry(id: string): Promise<boolean>;
@@ -135,6 +145,74 @@ export interface QueueDriver {
   flushFailed(queue?: string): Promise<number>;
   /** Deletes failed jobs older than the date; returns how many. */
   pruneFailed(olderThan: Date): Promise<number>;
-  ping(): Promise<void>;
+}
+
+/** What a job session reports back to its consumer. */
+export interface SessionHooks {
+  /** A store error the session survived (a stalled check, a lock renewal); for logging. */
+  readonly onError: (error: unknown) => void;
+  /** The source is closing while this session is open: the consumer hands its jobs back and stops. */
+  readonly onSourceClose: () => Promise<void>;
+}
+
+/** Where workers take jobs from (BullMQ's Worker side): one session per consumer. */
+export interface JobSource {
+  /** Reservations on these queues for one consumer; the consumer closes it. */
+  open(queues: readonly string[], hooks: SessionHooks): JobSession;
+}
+
+/**
+ * One consumer's reservations. Every call touches only jobs this session reserved and still
+ * holds: once a reservation has expired and another worker took the job, its calls do nothing.
+ */
+export interface JobSession {
+  /** How long a reservation lasts unless extended. */
+  readonly retryAfterMs: number;
+  /**
+   * True when completions are worth acknowledging together (one DELETE for many rows): the
+   * consumer frees the slot at once and gathers acks while one is on its way. False: each is
+   * acknowledged as it comes, and that call may take the queue's next job (see `complete`).
+   */
+  readonly groupsAcks: boolean;
+  /** Up to `limit` due jobs of one queue, reserved for `retryAfterMs`; an empty list when there are none. */
+  reserve(queue: string, limit: number): Promise<ReservedJob[]>;
+  /** Renews the reservations of jobs still held; resolves with the ids whose reservation was lost (when the store can tell). */
+  extend(jobs: readonly ReservedJob[]): Promise<readonly string[]>;
+  /**
+   * Removes completed jobs. With `takeNext`, a source that can (Redis) reserves the next job of
+   * the first job's queue in the same round trip and returns it.
+   */
+  complete(jobs: readonly ReservedJob[], takeNext: boolean): Promise<ReservedJob | undefined>;
+  /** Back to its queue after `delayMs`, for another try; the store may keep this try's error (BullMQ's failedReason). */
+  release(job: ReservedJob, delayMs: number, error: string): Promise<void>;
+  /** Into the failed jobs, with its error. */
+  fail(job: ReservedJob, error: string): Promise<void>;
+  /** Available again at once, without counting the delivery as an attempt. */
+  handBack(jobs: readonly ReservedJob[]): Promise<void>;
+  /**
+   * Resolves when a job may be waiting on one of the session's queues (the database: a dispatch
+   * in this process; Redis: BullMQ's marker), after `ms` at most, or at `interrupt()`. Rejects
+   * on a store error.
+   */
+  waitForJobs(ms: number): Promise<void>;
+  /**
+   * A slot freed during waitForJobs. A polling source looks again now (the database: under load
+   * that is sooner than the poll interval); a blocking one keeps waiting (Redis: a marker says when a job comes).
+   */
+  lookAgain(): void;
+  /** Ends a waitForJobs at once: the consumer is stopping. */
+  interrupt(): void;
+  /** Releases what the session holds; `force` ends pending store commands instead of waiting for them. */
+  close(force: boolean): Promise<void>;
+}
+
+/** One queue store, split by who uses it; built from config by manager.ts. */
+export interface QueueBackend {
+  /** `database` or `redis`. */
+  readonly driver: string;
+  readonly producer: JobProducer;
+  readonly monitor: QueueMonitor;
+  readonly source: JobSource;
+  readonly failedJobs: FailedJobProvider;
   close(): Promise<void>;
 }

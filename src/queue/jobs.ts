@@ -1,9 +1,10 @@
-import type { Services } from '../platform/services.ts';
 import type { JsonValue, ReservedJob } from './contract.ts';
 
-/** What a job handler gets besides its payload. */
+/**
+ * What a job handler gets besides its payload: only what the worker owns. A handler that needs
+ * the platform's services gets them where its job set is declared (a factory taking them).
+ */
 export interface JobContext {
-  readonly services: Services;
   readonly job: ReservedJob;
   /** Aborted when the job passes its timeout or the worker is shut down hard: stop work then. */
   readonly signal: AbortSignal;

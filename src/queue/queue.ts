@@ -1,4 +1,4 @@
-import type { DispatchOptions, DispatchResult, JsonValue, NewJob, QueueDriver } from './contract.ts';
+import type { DispatchOptions, DispatchResult, JobProducer, JsonValue, NewJob, QueueBackend, QueueCounts, QueueMonitor } from './contract.ts';
 
 const NAME = /^[A-Za-z0-9_.:-]{1,100}$/;
 const QUEUE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -9,18 +9,44 @@ export class InvalidJobError extends Error {
   override name = 'InvalidJobError';
 }
 
-/** Dispatching jobs (Laravel's `dispatch()`): checks and normalises, then hands to the driver. */
-export class Queue {
-  constructor(readonly driver: QueueDriver) {}
+/**
+ * The queue as application code sees it (Laravel's `Queue` facade): dispatching, which checks
+ * and normalises before the store sees a job, and the counts operators and probes read.
+ * Workers take jobs from the job source, operators manage failed jobs through the
+ * FailedJobProvider: neither goes through here.
+ */
+export class Queue implements QueueMonitor {
+  readonly #producer: JobProducer;
+  readonly #monitor: QueueMonitor;
+  /** The store behind it (`database`, `redis`): for logs, `/health` and `queue:stats`. */
+  readonly driverName: string;
 
-  async dispatch(name: string, payload: JsonValue, options: DispatchOptions = {}): Promise<DispatchResult> {
-    return this.driver.dispatch(normalise(name, payload, options));
+  constructor(backend: Pick<QueueBackend, 'driver' | 'producer' | 'monitor'>) {
+    this.#producer = backend.producer;
+    this.#monitor = backend.monitor;
+    this.driverName = backend.driver;
   }
 
-  /** Many jobs at once (see QueueDriver.dispatchMany); every one is checked before any is stored. */
+  async dispatch(name: string, payload: JsonValue, options: DispatchOptions = {}): Promise<DispatchResult> {
+    return this.#producer.dispatch(normalise(name, payload, options));
+  }
+
+  /** Many jobs at once (see JobProducer.dispatchMany); every one is checked before any is stored. */
   async dispatchMany(jobs: readonly { readonly name: string; readonly payload: JsonValue; readonly options?: DispatchOptions }[]): Promise<DispatchResult[]> {
     const normalised = jobs.map((job) => normalise(job.name, job.payload, job.options ?? {}));
-    return normalised.length === 0 ? [] : this.driver.dispatchMany(normalised);
+    return normalised.length === 0 ? [] : this.#producer.dispatchMany(normalised);
+  }
+
+  stats(queues?: readonly string[]): Promise<QueueCounts[]> {
+    return this.#monitor.stats(queues);
+  }
+
+  size(): Promise<number> {
+    return this.#monitor.size();
+  }
+
+  ping(): Promise<void> {
+    return this.#monitor.ping();
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Logger } from '../observability/logger.ts';
-import type { Services } from '../platform/services.ts';
-import type { Consumer, JobOutcome, QueueDriver, ReservedJob } from './contract.ts';
+import { consume } from './consumer.ts';
+import type { Consumer, JobOutcome, JobSource, QueueMonitor, ReservedJob } from './contract.ts';
 import type { JobHandlers } from './jobs.ts';
 import { backoffDelay } from './queue.ts';
 
@@ -53,9 +53,10 @@ export class QueueWorker {
   onJob: ((event: JobEvent) => void) | undefined;
 
   constructor(
-    private readonly driver: QueueDriver,
+    private readonly source: JobSource,
+    /** For `stopWhenEmpty`. */
+    private readonly monitor: Pick<QueueMonitor, 'stats'>,
     private readonly handlers: JobHandlers,
-    private readonly services: Services,
     private readonly options: WorkerOptions,
     private readonly logger: Logger,
   ) {}
@@ -68,7 +69,7 @@ export class QueueWorker {
   run(): Promise<StopReason> {
     if (this.#finished) return this.#finished;
     this.#finished = new Promise((resolve) => (this.#resolveFinished = resolve));
-    this.#consumer = this.driver.consume((job) => this.#process(job), {
+    this.#consumer = consume(this.source, (job) => this.#process(job), {
       queues: this.options.queues,
       concurrency: this.options.concurrency,
       idleMs: this.options.idleMs,
@@ -96,7 +97,7 @@ export class QueueWorker {
 
   async #stopIfEmpty(): Promise<void> {
     if (this.#stopReason !== undefined || (this.#consumer?.running ?? 0) > 0) return;
-    const counts = await this.driver.stats(this.options.queues).catch(() => undefined);
+    const counts = await this.monitor.stats(this.options.queues).catch(() => undefined);
     if (counts && counts.every((c) => c.waiting === 0 && c.running === 0)) await this.stop('empty');
   }
 
@@ -121,7 +122,6 @@ export class QueueWorker {
     this.#controllers.add(controller);
     let timer: NodeJS.Timeout | undefined;
     const running = handler(job.payload, {
-      services: this.services,
       job,
       get signal() {
         return controller.signal;

@@ -38,12 +38,12 @@ describe('marg work and the queue:* commands', () => {
   });
 
   it('queue:retry, queue:forget and queue:flush manage failed jobs; unknown ids exit 2', async () => {
-    const [failed] = await inspect((s) => s.queue.driver.failed(1));
+    const [failed] = await inspect((s) => s.failedJobs.failed(1));
     assert.ok(failed, 'the first test left a failed job');
     const retry = await marg('queue:retry', failed.id);
     assert.equal(retry.code, 0, describeResult(retry));
     assert.equal(retry.stdout, `failed job ${failed.id} queued again\n`);
-    assert.equal(await inspect((s) => s.queue.driver.size()), 1);
+    assert.equal(await inspect((s) => s.queue.size()), 1);
 
     for (const args of [['queue:retry', '424242'], ['queue:forget', '424242'], ['queue:retry', 'abc']]) {
       const missing = await marg(...args);
@@ -51,7 +51,7 @@ describe('marg work and the queue:* commands', () => {
       assert.match(missing.stderr, /no failed job with id/);
     }
     assert.equal((await marg('work', '--stop-when-empty', '--sleep', '0.05')).code, 0);
-    const [again] = await inspect((s) => s.queue.driver.failed(1));
+    const [again] = await inspect((s) => s.failedJobs.failed(1));
     assert.equal((await marg('queue:forget', again!.id)).stdout, `failed job ${again!.id} deleted\n`);
     await inspect((s) => s.queue.dispatch('links.clicks', BAD, { tries: 1 }));
     assert.equal((await marg('work', '--stop-when-empty', '--sleep', '0.05')).code, 0);

@@ -83,7 +83,7 @@ describe('marg cluster roll behind HAProxy, on Redis and MariaDB', { skip: hapro
     let redirectClicks = -1;
     await until(async () => (redirectClicks = await clicksOf(redirected!.id)) >= redirects, 20_000).catch(() => undefined);
     assert.ok(redirectClicks >= redirects && redirectClicks <= redirects + CONNECTIONS, `${redirectClicks} clicks counted for ${redirects} redirects`);
-    const failed = await withCliServices(cluster.cwd, cluster.env, (services) => services.queue.driver.failed(10));
+    const failed = await withCliServices(cluster.cwd, cluster.env, (services) => services.failedJobs.failed(10));
     assert.deepEqual(failed, [], 'no job failed');
   });
 });

@@ -11,7 +11,6 @@ import { LogMailer } from '../../src/mail/log.ts';
 import { createMailer } from '../../src/mail/manager.ts';
 import { SmtpMailer, smtpTransportOptions, type SmtpConfig, type SmtpMailerOptions } from '../../src/mail/smtp.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import type { Services } from '../../src/platform/services.ts';
 import type { JsonValue, ReservedJob } from '../../src/queue/contract.ts';
 import { addresses, describeMailerContract, TEST_FROM, type DeliveredMail, type MailFactory } from './mail.contract.ts';
 import { closedPort, selfSignedCertificate, startSilentServer, startSmtpServer, type TestSmtpOptions } from './smtp-fixture.ts';
@@ -276,9 +275,7 @@ describe('mail.send job', () => {
     const dir = tempDir(t);
     const mail = new LogMailer({ directory: dir, from: TEST_FROM }, quiet);
     t.after(() => mail.close());
-    // Only `mail` is read by this handler.
-    const services = { mail } as unknown as Services;
-    await mailJobs['mail.send']!(payload, { services, job: { ...job, payload }, signal: new AbortController().signal });
+    await mailJobs(mail)['mail.send']!(payload, { job: { ...job, payload }, signal: new AbortController().signal });
     return emlFiles(dir);
   }
 
@@ -324,8 +321,7 @@ describe('mail.send job', () => {
     it(`throws a clear error for ${what}, sending nothing`, async (t) => {
       const dir = tempDir(t);
       const mail = new LogMailer({ directory: dir, from: TEST_FROM }, quiet);
-      const services = { mail } as unknown as Services;
-      await assert.rejects(mailJobs['mail.send']!(payload, { services, job: { ...job, payload }, signal: new AbortController().signal }), (error: unknown) => {
+      await assert.rejects(mailJobs(mail)['mail.send']!(payload, { job: { ...job, payload }, signal: new AbortController().signal }), (error: unknown) => {
         assert.ok(error instanceof InvalidMailPayloadError, String(error));
         assert.match(error.message, /^mail\.send: invalid payload/);
         assert.match(error.message, names);

@@ -1,39 +1,36 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import type { JsonValue, QueueDriver, ReservedJob } from '../../src/queue/contract.ts';
+import type { JsonValue, QueueBackend, ReservedJob } from '../../src/queue/contract.ts';
 import type { JobHandler, JobHandlers } from '../../src/queue/jobs.ts';
 import { backoffDelay, normalise } from '../../src/queue/queue.ts';
 import { QueueWorker, type WorkerOptions } from '../../src/queue/worker.ts';
-import type { Services } from '../../src/platform/services.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { until } from '../support/wait.ts';
 import { sleep, type ContractOptions, type Fixture } from './fixture.ts';
 
 /** A driver with reservations of `retryAfterMs`; `second` is another instance on the same store. */
-export type QueueFactory = (options: { retryAfterMs: number }) => Promise<Fixture<QueueDriver>>;
+export type QueueFactory = (options: { retryAfterMs: number }) => Promise<Fixture<QueueBackend>>;
 
 const silent = createLogger({ logLevel: 'silent' });
 const byValue = (a: JsonValue, b: JsonValue) => String(a).localeCompare(String(b));
-// The contract's handlers use nothing from the platform.
-const noServices = {} as Services;
 
 /** The behaviour every queue driver shares (src/queue/contract.ts), run through the one worker runtime. */
 export function describeQueueContract(driverName: string, factory: QueueFactory, options: ContractOptions = {}): void {
   describe(`queue contract: ${driverName}`, { skip: options.skip, concurrency: true }, () => {
-    async function setup(t: TestContext, retryAfterMs = 5_000): Promise<Fixture<QueueDriver>> {
+    async function setup(t: TestContext, retryAfterMs = 5_000): Promise<Fixture<QueueBackend>> {
       const fixture = await factory({ retryAfterMs });
       t.after(() => fixture.close());
       return fixture;
     }
 
-    function work(t: TestContext, driver: QueueDriver, handlers: JobHandlers, overrides: Partial<WorkerOptions> = {}): QueueWorker {
-      const worker = new QueueWorker(driver, handlers, noServices, { queues: ['default'], concurrency: 1, tries: 1, timeoutMs: 5_000, idleMs: 20, graceMs: 5_000, ...overrides }, silent);
+    function work(t: TestContext, driver: QueueBackend, handlers: JobHandlers, overrides: Partial<WorkerOptions> = {}): QueueWorker {
+      const worker = new QueueWorker(driver.source, driver.monitor, handlers, { queues: ['default'], concurrency: 1, tries: 1, timeoutMs: 5_000, idleMs: 20, graceMs: 5_000, ...overrides }, silent);
       void worker.run();
       t.after(() => worker.stop());
       return worker;
     }
 
-    const dispatch = (driver: QueueDriver, name: string, payload: JsonValue, opts: Parameters<typeof normalise>[2] = {}) => driver.dispatch(normalise(name, payload, opts));
+    const dispatch = (driver: QueueBackend, name: string, payload: JsonValue, opts: Parameters<typeof normalise>[2] = {}) => driver.producer.dispatch(normalise(name, payload, opts));
 
     it('runs a dispatched job once with its payload, then it is gone', async (t) => {
       const { store } = await setup(t);
@@ -43,7 +40,7 @@ export function describeQueueContract(driverName: string, factory: QueueFactory,
       assert.match(id, /\S/);
       work(t, store, { 'test.echo': async (payload) => void seen.push(payload) });
       await until(() => seen.length === 1);
-      await until(async () => (await store.size()) === 0);
+      await until(async () => (await store.monitor.size()) === 0);
       await sleep(100);
       assert.deepEqual(seen, [{ text: 'héllo', n: [1, 2] }]);
     });
@@ -62,7 +59,7 @@ export function describeQueueContract(driverName: string, factory: QueueFactory,
       const dispatched = Date.now();
       let ranAt = 0;
       await dispatch(store, 'test.later', null, { delayMs: 600 });
-      const [counts] = await store.stats(['default']);
+      const [counts] = await store.monitor.stats(['default']);
       assert.equal(counts?.delayed, 1);
       assert.equal(counts?.waiting, 0);
       work(t, store, { 'test.later': async () => void (ranAt = Date.now()) });
@@ -81,10 +78,10 @@ export function describeQueueContract(driverName: string, factory: QueueFactory,
         },
       });
       await until(() => attempts.length === 3);
-      await until(async () => (await store.size()) === 0);
+      await until(async () => (await store.monitor.size()) === 0);
       assert.deepEqual(attempts.map((a) => a.attempt), [1, 2, 3]);
       for (let i = 1; i < 3; i++) assert.ok(attempts[i]!.at - attempts[i - 1]!.at >= 240, 'waited the backoff');
-      assert.deepEqual(await store.failed(10), []);
+      assert.deepEqual(await store.failedJobs.failed(10), []);
     });
 
     it('backs off exponentially', async (t) => {
@@ -118,38 +115,38 @@ export function describeQueueContract(driverName: string, factory: QueueFactory,
         },
         { queues: ['mail'] },
       );
-      await until(async () => (await store.failed(10)).length === 1);
-      const [failed] = await store.failed(10);
+      await until(async () => (await store.failedJobs.failed(10)).length === 1);
+      const [failed] = await store.failedJobs.failed(10);
       assert.equal(failed?.name, 'test.bad');
       assert.equal(failed?.queue, 'mail');
       assert.equal(failed?.attempts, 2);
       assert.deepEqual(failed?.payload, { keep: 'me' });
       assert.match(failed?.error ?? '', /TypeError: the mail server said no/);
       assert.ok(!Number.isNaN(Date.parse(failed?.failedAt ?? '')));
-      assert.equal((await store.stats(['mail']))[0]?.failed, 1);
-      assert.equal(await store.size(), 0, 'a failed job is not pending');
+      assert.equal((await store.monitor.stats(['mail']))[0]?.failed, 1);
+      assert.equal(await store.monitor.size(), 0, 'a failed job is not pending');
 
       fail = false;
-      assert.equal(await store.retry(failed!.id), true);
+      assert.equal(await store.failedJobs.retry(failed!.id), true);
       await until(() => runs.length === 3);
       assert.equal(runs[2], 1, 'a retried job starts its tries again');
-      await until(async () => (await store.failed(10)).length === 0);
+      await until(async () => (await store.failedJobs.failed(10)).length === 0);
 
-      assert.equal(await store.retry('no-such-job'), false);
-      assert.equal(await store.retry('999999'), false);
-      assert.equal(await store.forget('999999'), false);
+      assert.equal(await store.failedJobs.retry('no-such-job'), false);
+      assert.equal(await store.failedJobs.retry('999999'), false);
+      assert.equal(await store.failedJobs.forget('999999'), false);
 
       fail = true;
       for (let i = 0; i < 3; i++) await dispatch(store, 'test.bad', i, { tries: 1, queue: 'mail' });
-      await until(async () => (await store.failed(10)).length === 3);
-      const newest = (await store.failed(10))[0]!;
+      await until(async () => (await store.failedJobs.failed(10)).length === 3);
+      const newest = (await store.failedJobs.failed(10))[0]!;
       assert.deepEqual(newest.payload, 2, 'newest first');
-      assert.equal(await store.forget(newest.id), true);
-      assert.equal(await store.forget(newest.id), false);
-      assert.equal(await store.flushFailed('other'), 0);
-      assert.equal(await store.pruneFailed(new Date(Date.now() - 60_000)), 0, 'none older than a minute');
-      assert.equal(await store.flushFailed(), 2);
-      assert.deepEqual(await store.failed(10), []);
+      assert.equal(await store.failedJobs.forget(newest.id), true);
+      assert.equal(await store.failedJobs.forget(newest.id), false);
+      assert.equal(await store.failedJobs.flushFailed('other'), 0);
+      assert.equal(await store.failedJobs.pruneFailed(new Date(Date.now() - 60_000)), 0, 'none older than a minute');
+      assert.equal(await store.failedJobs.flushFailed(), 2);
+      assert.deepEqual(await store.failedJobs.failed(10), []);
     });
 
     it('retryAll puts every failed job back', async (t) => {
@@ -163,11 +160,11 @@ export function describeQueueContract(driverName: string, factory: QueueFactory,
           done += 1;
         },
       });
-      await until(async () => (await store.failed(10)).length === 3);
+      await until(async () => (await store.failedJobs.failed(10)).length === 3);
       fail = false;
-      assert.equal(await store.retryAll(), 3);
+      assert.equal(await store.failedJobs.retryAll(), 3);
       await until(() => done === 3);
-      assert.equal(await store.pruneFailed(new Date(Date.now() + 60_000)), 0);
+      assert.equal(await store.failedJobs.pruneFailed(new Date(Date.now() + 60_000)), 0);
     });
 
     it('aborts a job past its timeout and fails it (or retries it while tries remain)', async (t) => {
@@ -184,9 +181,9 @@ export function describeQueueContract(driverName: string, factory: QueueFactory,
         });
       await dispatch(store, 'test.slow', null, { timeoutMs: 200, tries: 2 });
       work(t, store, { 'test.slow': slow });
-      await until(async () => (await store.failed(10)).length === 1);
+      await until(async () => (await store.failedJobs.failed(10)).length === 1);
       assert.equal(aborted.length, 2, 'aborted on both tries');
-      assert.match((await store.failed(10))[0]!.error, /timed out after 200 ms/);
+      assert.match((await store.failedJobs.failed(10))[0]!.error, /timed out after 200 ms/);
     });
 
     it('a handler that looks at its signal only after the timeout finds it aborted, with the timeout as reason', async (t) => {
@@ -207,8 +204,8 @@ export function describeQueueContract(driverName: string, factory: QueueFactory,
       const { store } = await setup(t);
       await dispatch(store, 'test.unknown', null, { tries: 3 });
       work(t, store, { 'test.known': async () => {} });
-      await until(async () => (await store.failed(10)).length === 1);
-      assert.match((await store.failed(10))[0]!.error, /no handler for job "test\.unknown"/);
+      await until(async () => (await store.failedJobs.failed(10)).length === 1);
+      assert.match((await store.failedJobs.failed(10))[0]!.error, /no handler for job "test\.unknown"/);
     });
 
     it('drops a second dispatch with the same unique key while the first is pending, and frees the key after', async (t) => {
@@ -221,7 +218,7 @@ export function describeQueueContract(driverName: string, factory: QueueFactory,
       const seen: JsonValue[] = [];
       work(t, store, { 'test.unique': async (p) => void seen.push(p) });
       await until(() => seen.length === 2);
-      await until(async () => (await store.size()) === 0);
+      await until(async () => (await store.monitor.size()) === 0);
       assert.deepEqual([...seen].sort(), [1, 3]);
       const again = await dispatch(store, 'test.unique', 4, { uniqueKey: 'report:2026-11-22' });
       assert.equal(again.duplicate, false);
@@ -238,18 +235,18 @@ export function describeQueueContract(driverName: string, factory: QueueFactory,
         normalise('test.many', 2, { uniqueKey: 'many:fresh' }),
         ...Array.from({ length: 60 }, (_, i) => normalise('test.many', 10 + i, i % 2 ? { queue: 'low' } : {})),
       ];
-      const results = await store.dispatchMany(jobs);
+      const results = await store.producer.dispatchMany(jobs);
       assert.equal(results.length, jobs.length);
       assert.deepEqual(results[2], { id: held.id, duplicate: true }, 'the held key reports its holder');
       const fresh = results.filter((r) => !r.duplicate);
       assert.equal(fresh.length, jobs.length - 1);
       assert.equal(new Set([...fresh.map((r) => r.id), held.id]).size, jobs.length, 'every new job has an id of its own');
-      assert.deepEqual(await store.dispatchMany([]), []);
+      assert.deepEqual(await store.producer.dispatchMany([]), []);
 
       const seen: JsonValue[] = [];
       work(t, store, { 'test.many': async (p) => void seen.push(p) }, { queues: ['default', 'low'], concurrency: 4 });
       await until(() => seen.length === jobs.length, 20_000);
-      await until(async () => (await store.size()) === 0);
+      await until(async () => (await store.monitor.size()) === 0);
       await sleep(100);
       const expected: JsonValue[] = ['held', 0, 1, 2, ...Array.from({ length: 60 }, (_, i) => 10 + i)];
       assert.deepEqual([...seen].sort(byValue), expected.sort(byValue), 'each job ran exactly once');
@@ -300,7 +297,7 @@ export function describeQueueContract(driverName: string, factory: QueueFactory,
       assert.equal(finished, 2, 'the running jobs finished');
       await sleep(100);
       assert.equal(started, 2, 'nothing new started');
-      assert.equal(await store.size(), 1, 'the third job is still queued');
+      assert.equal(await store.monitor.size(), 1, 'the third job is still queued');
     });
 
     it('a stop that outlasts the grace period hands running jobs back without using up a try', async (t) => {
@@ -327,7 +324,7 @@ export function describeQueueContract(driverName: string, factory: QueueFactory,
       const a = work(t, fixture.store, { 'test.shared': handler }, { concurrency: 4 });
       const b = work(t, fixture.second ?? fixture.store, { 'test.shared': handler }, { concurrency: 4 });
       await until(() => counts.size === 150, 20_000);
-      await until(async () => (await fixture.store.size()) === 0);
+      await until(async () => (await fixture.store.monitor.size()) === 0);
       assert.ok([...counts.values()].every((n) => n === 1), 'no job ran twice');
       if (fixture.second) assert.ok(a.processed > 0 && b.processed > 0, `both worked (${a.processed}, ${b.processed})`);
     });
@@ -337,8 +334,8 @@ export function describeQueueContract(driverName: string, factory: QueueFactory,
       await dispatch(store, 'test.count', 1, { queue: 'reports' });
       await dispatch(store, 'test.count', 2, { queue: 'reports', delayMs: 60_000 });
       await dispatch(store, 'test.count', 3, { queue: 'images' });
-      assert.equal(await store.size(), 3);
-      const stats = await store.stats(['reports', 'images', 'empty']);
+      assert.equal(await store.monitor.size(), 3);
+      const stats = await store.monitor.stats(['reports', 'images', 'empty']);
       const by = Object.fromEntries(stats.map((s) => [s.queue, s]));
       assert.deepEqual({ ...by.reports, perMinute: 0 }, { queue: 'reports', waiting: 1, running: 0, delayed: 1, failed: 0, perMinute: 0 });
       assert.equal(by.images?.waiting, 1);

@@ -1,7 +1,7 @@
 import { migrateToLatest } from '../../src/database/migrator.ts';
-import { DatabaseQueueDriver } from '../../src/queue/database.ts';
+import { createDatabaseQueue } from '../../src/queue/database.ts';
 import { queueMigrations } from '../../src/queue/database-schema.ts';
-import { RedisQueueDriver } from '../../src/queue/redis.ts';
+import { createRedisQueue } from '../../src/queue/redis.ts';
 import { RedisConnections } from '../../src/redis/connection.ts';
 import { serverDatabase, serverService, sqliteDatabase, type DatabaseFactory } from './database.fixture.ts';
 import type { ContractOptions } from './fixture.ts';
@@ -17,8 +17,8 @@ function onDatabase(open: DatabaseFactory): QueueFactory {
     const first = fixture.open();
     const outcome = await migrateToLatest(first, queueMigrations);
     if (outcome.error) throw outcome.error;
-    const store = new DatabaseQueueDriver(first, { retryAfterMs });
-    const second = new DatabaseQueueDriver(fixture.open(), { retryAfterMs });
+    const store = createDatabaseQueue(first, { retryAfterMs });
+    const second = createDatabaseQueue(fixture.open(), { retryAfterMs });
     return {
       store,
       second,
@@ -33,8 +33,8 @@ function onDatabase(open: DatabaseFactory): QueueFactory {
 /** The Redis (BullMQ) driver under a fresh key prefix, as two "nodes"; every key under the prefix is deleted after. */
 const onRedis: QueueFactory = async ({ retryAfterMs }) => {
   const settings = redisSettings();
-  const store = new RedisQueueDriver(settings, { retryAfterMs });
-  const second = new RedisQueueDriver(settings, { retryAfterMs });
+  const store = createRedisQueue(settings, { retryAfterMs });
+  const second = createRedisQueue(settings, { retryAfterMs });
   return {
     store,
     second,

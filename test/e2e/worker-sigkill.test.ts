@@ -88,8 +88,8 @@ for (const driver of drivers) {
           assert.equal(starts.length, 1, `job ${i} was not interrupted, so it ran once`);
         }
       }
-      assert.equal(await platform.services.queue.driver.size(), 0);
-      assert.deepEqual(await platform.services.queue.driver.failed(10), []);
+      assert.equal(await platform.services.queue.size(), 0);
+      assert.deepEqual(await platform.services.failedJobs.failed(10), []);
     });
   });
 }

@@ -13,7 +13,7 @@ import type { ObjectStorage } from '../../src/storage/contract.ts';
 import type { HostClient } from '../support/client.ts';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/platform.ts';
 
-const thumbnailJob = avatarJobs[AVATAR_THUMBNAIL_JOB]!;
+const thumbnailJob = (services: Services) => avatarJobs(services)[AVATAR_THUMBNAIL_JOB]!;
 
 /** A test image: `width`×`height`, left half red and right half blue. */
 async function twoColourImage(width: number, height: number, format: 'png' | 'jpeg' | 'webp', orientation?: number): Promise<Buffer> {
@@ -29,7 +29,7 @@ async function twoColourImage(width: number, height: number, format: 'png' | 'jp
 
 const version = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-function jobContext(services: Services, payload: AvatarJobPayload): JobContext {
+function jobContext(payload: AvatarJobPayload): JobContext {
   const job: ReservedJob = {
     id: 'test',
     attempt: 1,
@@ -41,11 +41,11 @@ function jobContext(services: Services, payload: AvatarJobPayload): JobContext {
     timeoutMs: null,
     uniqueKey: null,
   };
-  return { services, job, signal: new AbortController().signal };
+  return { job, signal: new AbortController().signal };
 }
 
 function runJob(services: Services, payload: AvatarJobPayload): Promise<void> {
-  return thumbnailJob({ ...payload }, jobContext(services, payload));
+  return thumbnailJob(services)({ ...payload }, jobContext(payload));
 }
 
 /** GET with the client's cookies, keeping the body as bytes (HostClient decodes text). */
@@ -98,7 +98,7 @@ describe('accounts avatars', () => {
   it('uploads a PNG (202), queues the job; the job makes a 128×128 WebP thumbnail', async () => {
     const { id, client } = await signedIn();
     const png = await twoColourImage(300, 200, 'png');
-    const waiting = async () => (await server.services.queue.driver.stats(['default'])).find((q) => q.queue === 'default')?.waiting ?? 0;
+    const waiting = async () => (await server.services.queue.stats(['default'])).find((q) => q.queue === 'default')?.waiting ?? 0;
     const waitingBefore = await waiting();
 
     const response = await upload(client, png, 'image/png');
@@ -306,7 +306,7 @@ describe('accounts avatars', () => {
   });
 
   it('fails the job on a malformed payload', async () => {
-    await assert.rejects(thumbnailJob({ userId: 'x' }, jobContext(server.services, { userId: 1, version: '0'.repeat(64) })), /malformed payload/);
+    await assert.rejects(thumbnailJob(server.services)({ userId: 'x' }, jobContext({ userId: 1, version: '0'.repeat(64) })), /malformed payload/);
   });
 });
 

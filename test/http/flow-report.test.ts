@@ -43,7 +43,7 @@ describe('flow daily report', () => {
 
   function runJob(payload: JsonValue, services: Services = server.services): Promise<void> {
     const job: ReservedJob = { id: 'test', name: 'flow.daily-report', payload, queue: 'default', tries: 3, backoff: null, timeoutMs: null, uniqueKey: null, attempt: 1 };
-    return flowReportJobs['flow.daily-report']!(payload, { services, job, signal: new AbortController().signal });
+    return flowReportJobs(services)['flow.daily-report']!(payload, { job, signal: new AbortController().signal });
   }
 
   async function subscriptionRows(userId: number) {

@@ -11,7 +11,7 @@ describe('links click counting through the queue', () => {
   let server: TestServer;
   let editor: HostClient;
   const run = (payload: unknown) =>
-    clickJobs[CLICKS_JOB]!(payload as never, { services: server.services, job: {} as ReservedJob, signal: new AbortController().signal });
+    clickJobs(server.services)[CLICKS_JOB]!(payload as never, { job: {} as ReservedJob, signal: new AbortController().signal });
   const link = async (slug: string) => {
     const response = await editor.post('links', '/api/links', { json: { url: `https://example.com/${slug}`, slug } });
     assert.equal(response.status, 201, response.text);
@@ -32,7 +32,7 @@ describe('links click counting through the queue', () => {
     const visitor = server.client();
     for (let i = 0; i < 4; i++) assert.equal((await visitor.get('links', '/queued')).status, 302);
     // No worker runs in this server: the clicks wait in the queue (at most a second in memory first).
-    await until(async () => (await server.services.queue.driver.stats(['default']))[0]!.waiting > 0, 5_000);
+    await until(async () => (await server.services.queue.stats(['default']))[0]!.waiting > 0, 5_000);
     assert.equal(await clicks(id), 0);
   });
 

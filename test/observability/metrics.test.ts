@@ -137,7 +137,7 @@ describe('Prometheus metrics on METRICS_PORT after real traffic', () => {
       assert.equal(select(now, 'marg_queue_depth').length, 0);
       assert.ok(select(now, `${HTTP}_count`).length > 0, 'the rest is served');
     } finally {
-      setQueueStatsSource(() => server.services.queue.driver.stats());
+      setQueueStatsSource(() => server.services.queue.stats());
     }
   });
 

@@ -6,7 +6,7 @@ import type { Services } from '../../src/platform/services.ts';
 import type { SessionStore } from '../../src/session/contract.ts';
 import { platformJobs } from '../../src/platform/jobs.ts';
 import { allScheduledTasks, platformSchedule } from '../../src/platform/schedule.ts';
-import type { ConsumeOptions, Consumer, DispatchResult, FailedJob, JobProcessor, NewJob, QueueCounts, QueueDriver, ReservedJob } from '../../src/queue/contract.ts';
+import type { DispatchResult, FailedJob, FailedJobProvider, JobProducer, NewJob, QueueCounts, QueueMonitor, ReservedJob } from '../../src/queue/contract.ts';
 import { Queue } from '../../src/queue/queue.ts';
 import { ScheduleRuns } from '../../src/scheduler/runs.ts';
 import type { ScheduleDatabase } from '../../src/scheduler/schema.ts';
@@ -15,8 +15,7 @@ import { createTestPlatform, TEST_PASSWORD, type TestPlatform } from '../support
 import { ensureScheduleTables } from './support.ts';
 
 /** Records what the platform's tasks ask of the queue, whatever driver the lead's queue has. */
-class RecordingQueueDriver implements QueueDriver {
-  readonly driver = 'recording';
+class RecordingQueue implements JobProducer, QueueMonitor, FailedJobProvider {
   readonly dispatched: NewJob[] = [];
   readonly pruned: Date[] = [];
   async dispatch(job: NewJob): Promise<DispatchResult> {
@@ -31,9 +30,6 @@ class RecordingQueueDriver implements QueueDriver {
   async pruneFailed(olderThan: Date): Promise<number> {
     this.pruned.push(olderThan);
     return 3;
-  }
-  consume(_processor: JobProcessor, _options: ConsumeOptions): Consumer {
-    throw new Error('not used');
   }
   async stats(): Promise<QueueCounts[]> {
     return [];
@@ -57,7 +53,6 @@ class RecordingQueueDriver implements QueueDriver {
     return 0;
   }
   async ping(): Promise<void> {}
-  async close(): Promise<void> {}
 }
 
 function reservedJob(name: string): ReservedJob {
@@ -67,12 +62,12 @@ function reservedJob(name: string): ReservedJob {
 describe('the platform schedule', () => {
   let platform: TestPlatform;
   let services: Services;
-  let queue: RecordingQueueDriver;
+  let queue: RecordingQueue;
   before(async () => {
     platform = await createTestPlatform({ LOCK_STORE: 'memory', QUEUE_FAILED_RETENTION_DAYS: '5' });
     await ensureScheduleTables(platform.services);
-    queue = new RecordingQueueDriver();
-    services = { ...platform.services, queue: new Queue(queue) };
+    queue = new RecordingQueue();
+    services = { ...platform.services, queue: new Queue({ driver: 'recording', producer: queue, monitor: queue }), failedJobs: queue };
   });
   after(() => platform?.close());
 
@@ -124,7 +119,7 @@ describe('the platform schedule', () => {
     const job = queue.dispatched.at(-1);
     assert.equal(job?.name, 'rbac.warm-cache');
     assert.equal(job?.uniqueKey, 'rbac.warm-cache');
-    assert.ok(job && job.name in platformJobs, 'a handler exists for the job');
+    assert.ok(job && job.name in platformJobs(services), 'a handler exists for the job');
   });
 
   it('schedule:prune-runs deletes run rows older than 30 days', async () => {
@@ -163,7 +158,7 @@ describe('the rbac.warm-cache job', () => {
     // A wrong entry, as a missed invalidation would leave: warming replaces it.
     await platform.services.cache.set(`rbac:user:${second.id}`, { version: 0, principal: { id: second.id, email: 'x', name: 'x', permissions: ['flow.everything'], roles: [] } }, 3600);
 
-    await platformJobs['rbac.warm-cache']!({}, { services: platform.services, job: reservedJob('rbac.warm-cache'), signal: new AbortController().signal });
+    await platformJobs(platform.services)['rbac.warm-cache']!({}, { job: reservedJob('rbac.warm-cache'), signal: new AbortController().signal });
 
     const entry = (await cached(first.id)) as { principal: { permissions: string[]; roles: string[] } } | undefined;
     assert.ok(entry, 'the first user is cached');
@@ -188,7 +183,7 @@ describe('the rbac.warm-cache job', () => {
     const controller = new AbortController();
     controller.abort(new Error('worker stopping'));
     await assert.rejects(
-      platformJobs['rbac.warm-cache']!({}, { services: platform.services, job: reservedJob('rbac.warm-cache'), signal: controller.signal }),
+      platformJobs(platform.services)['rbac.warm-cache']!({}, { job: reservedJob('rbac.warm-cache'), signal: controller.signal }),
       /worker stopping/,
     );
   });
@@ -198,7 +193,7 @@ describe('the rbac.warm-cache job', () => {
     try {
       const created = await off.services.users.create({ email: 'nocache@example.test', name: 'No Cache', password: TEST_PASSWORD });
       assert.equal(await off.services.rbac.warm([created.id]), 0);
-      await platformJobs['rbac.warm-cache']!({}, { services: off.services, job: reservedJob('rbac.warm-cache'), signal: new AbortController().signal });
+      await platformJobs(off.services)['rbac.warm-cache']!({}, { job: reservedJob('rbac.warm-cache'), signal: new AbortController().signal });
       assert.equal(await off.services.cache.get(`rbac:user:${created.id}`), undefined);
     } finally {
       await off.close();

@@ -13,9 +13,9 @@ export function registerQueueCommands(program: Command, cli: CliContext): void {
     .action((flags: { queue: string[]; json?: boolean }) =>
       run(() =>
         cli.withServices(async (services) => {
-          const stats = await services.queue.driver.stats(flags.queue);
+          const stats = await services.queue.stats(flags.queue);
           if (flags.json) return print(JSON.stringify(stats, null, 2));
-          if (stats.length === 0) return print(`no queues yet (driver: ${services.queue.driver.driver})`);
+          if (stats.length === 0) return print(`no queues yet (driver: ${services.queue.driverName})`);
           print(table(['queue', 'waiting', 'running', 'delayed', 'failed', 'jobs/min'], stats.map(row)));
         }),
       ),
@@ -29,7 +29,7 @@ export function registerQueueCommands(program: Command, cli: CliContext): void {
     .action((flags: { limit: number; json?: boolean }) =>
       run(() =>
         cli.withServices(async (services) => {
-          const failed = await services.queue.driver.failed(flags.limit);
+          const failed = await services.failedJobs.failed(flags.limit);
           if (flags.json) return print(JSON.stringify(failed, null, 2));
           if (failed.length === 0) return print('no failed jobs');
           print(table(['id', 'queue', 'job', 'attempts', 'failed at', 'error'], failed.map((f) => [f.id, f.queue, f.name, String(f.attempts), f.failedAt, f.error.split('\n', 1)[0]!.slice(0, 100)])));
@@ -44,8 +44,8 @@ export function registerQueueCommands(program: Command, cli: CliContext): void {
     .action((id: string) =>
       run(() =>
         cli.withServices(async (services) => {
-          if (id === 'all') return print(`${await services.queue.driver.retryAll()} failed job(s) queued again`);
-          if (!(await services.queue.driver.retry(id))) throw new UsageError(`no failed job with id ${JSON.stringify(id)} (see marg queue:failed)`);
+          if (id === 'all') return print(`${await services.failedJobs.retryAll()} failed job(s) queued again`);
+          if (!(await services.failedJobs.retry(id))) throw new UsageError(`no failed job with id ${JSON.stringify(id)} (see marg queue:failed)`);
           print(`failed job ${id} queued again`);
         }),
       ),
@@ -58,7 +58,7 @@ export function registerQueueCommands(program: Command, cli: CliContext): void {
     .action((id: string) =>
       run(() =>
         cli.withServices(async (services) => {
-          if (!(await services.queue.driver.forget(id))) throw new UsageError(`no failed job with id ${JSON.stringify(id)} (see marg queue:failed)`);
+          if (!(await services.failedJobs.forget(id))) throw new UsageError(`no failed job with id ${JSON.stringify(id)} (see marg queue:failed)`);
           print(`failed job ${id} deleted`);
         }),
       ),
@@ -71,7 +71,7 @@ export function registerQueueCommands(program: Command, cli: CliContext): void {
     .action((flags: { queue?: string }) =>
       run(() =>
         cli.withServices(async (services) => {
-          print(`${await services.queue.driver.flushFailed(flags.queue)} failed job(s) deleted`);
+          print(`${await services.failedJobs.flushFailed(flags.queue)} failed job(s) deleted`);
         }),
       ),
     );
