@@ -79,6 +79,8 @@ export class HostClient {
       headers['content-type'] ??= 'application/x-www-form-urlencoded';
     }
     headers.host = hostOverride ?? `${app}.${this.domain}:${this.port}`;
+    // As browsers and curl send it (without it, Node would send the body chunked).
+    if (body !== undefined) headers['content-length'] ??= String(Buffer.byteLength(body));
     const response = await send(this.port, method, path, headers, body);
     // A 5xx is always a bug (DESIGN §4): every test request checks it.
     if (response.status >= 500 && !options.allowServerError) {
