@@ -122,7 +122,7 @@ export async function createTestPlatform(env: RawEnv = {}, options: { log?: Logg
   };
 }
 
-const BACKEND_VARIABLE = /^(DB_|(ACCOUNTS|FLOW|LINKS|RBAC|PLATFORM)_DB_|REDIS_)|^(SESSION_DRIVER|CACHE_STORE|LOCK_STORE|RATE_LIMIT_STORE|QUEUE_CONNECTION)$/;
+const BACKEND_VARIABLE = new RegExp(`^(DB_|(${TEST_LAYOUT.databases.map((d) => databasePrefix(d).slice(0, -1)).join('|')})_DB_|REDIS_)|^(SESSION_DRIVER|CACHE_STORE|LOCK_STORE|RATE_LIMIT_STORE|QUEUE_CONNECTION)$`);
 
 /**
  * The variables that pick this platform's databases and Redis (drivers, hosts, its own database
