@@ -23,13 +23,8 @@ export async function checkAvatarImage(body: Buffer, declared: AvatarType): Prom
   if (metadata.format !== AVATAR_TYPES[declared]) {
     throw badRequest(`The body is a ${String(metadata.format).toUpperCase()} image, but Content-Type says ${declared}: send a matching Content-Type.`);
   }
-  const { width, height } = metadata;
-  if (width * height > AVATAR_MAX_PIXELS) {
-    throw badRequest(`The image is ${width}×${height} pixels: at most ${AVATAR_MAX_PIXELS / 1_000_000} megapixels (${AVATAR_MAX_PIXELS} pixels).`);
-  }
-  if (width > AVATAR_MAX_SIDE || height > AVATAR_MAX_SIDE) {
-    throw badRequest(`The image is ${width}×${height} pixels: at most ${AVATAR_MAX_SIDE} pixels wide and ${AVATAR_MAX_SIDE} pixels high.`);
-  }
+  const tooLarge = sizeProblem(metadata);
+  if (tooLarge) throw badRequest(`${tooLarge}.`);
   try {
     await sharp(body, { failOn: 'error', limitInputPixels: AVATAR_MAX_PIXELS }).resize(1, 1, { fit: 'fill' }).raw().toBuffer();
   } catch (error) {
@@ -39,6 +34,17 @@ export async function checkAvatarImage(body: Buffer, declared: AvatarType): Prom
     }
     throw badRequest(`The image data is corrupt: the ${format} header reads but its pixels cannot be decoded${reason}.`);
   }
+}
+
+/** Why an image of this size cannot be made into a thumbnail, or undefined when it can. */
+function sizeProblem({ width, height }: Pick<Metadata, 'width' | 'height'>): string | undefined {
+  if (width * height > AVATAR_MAX_PIXELS) {
+    return `The image is ${width}×${height} pixels: at most ${AVATAR_MAX_PIXELS / 1_000_000} megapixels (${AVATAR_MAX_PIXELS} pixels)`;
+  }
+  if (width > AVATAR_MAX_SIDE || height > AVATAR_MAX_SIDE) {
+    return `The image is ${width}×${height} pixels: at most ${AVATAR_MAX_SIDE} pixels wide and ${AVATAR_MAX_SIDE} pixels high`;
+  }
+  return undefined;
 }
 
 /** Whether the file stops before its format's end marker: no PNG IEND chunk, no JPEG EOI, fewer bytes than the WebP RIFF size. */
@@ -58,10 +64,13 @@ function endsEarly(body: Buffer, format: string): boolean {
 /**
  * A square WebP thumbnail: turned upright from the EXIF orientation, cropped to cover the
  * square from the centre, and with no metadata (sharp writes none unless asked: no EXIF
- * location or camera data leaves with a picture). The worker keeps the pixel limit too: an
- * original stored before the upload checks is refused here rather than decoded.
+ * location or camera data leaves with a picture). The worker applies the same size limits and
+ * failOn level as the upload check, so what was accepted decodes here.
  */
 export async function makeAvatarThumbnail(original: Buffer): Promise<Buffer> {
+  // An original stored before the upload checks: a clear error instead of libvips' (the job still fails).
+  const tooLarge = sizeProblem(await sharp(original, { limitInputPixels: false }).metadata());
+  if (tooLarge) throw new Error(`avatar original: ${tooLarge}`);
   return sharp(original, { autoOrient: true, failOn: 'error', limitInputPixels: AVATAR_MAX_PIXELS })
     .resize(AVATAR_THUMB_SIZE, AVATAR_THUMB_SIZE, { fit: 'cover' })
     .webp({ quality: 80 })

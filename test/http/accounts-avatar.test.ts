@@ -254,6 +254,14 @@ describe('accounts avatars', () => {
     assert.equal((await sharp((await getBytes(client, `/api/users/${id}/avatar`)).body).metadata()).width, 128);
   });
 
+  it('the job applies the same size limits to an original stored before the upload checks', async () => {
+    const { id } = await signedIn();
+    const thin = handmadePng(49_000_000, 1, deflateSync(Buffer.alloc(49_000_001), { level: 9 }));
+    await server.services.storage.put(avatarKeys(id).original, thin, { contentType: 'image/png' });
+    await assert.rejects(runJob(server.services, { userId: id, version: version(thin) }), /^Error: avatar original: The image is 49000000×1 pixels: at most 16384 pixels wide/);
+    assert.equal(await server.services.storage.exists(avatarKeys(id).thumb), false);
+  });
+
   it('answers 415 to other content types, 413 above 5 MB, 401 when signed out', async () => {
     const { client } = await signedIn();
     const png = await twoColourImage(20, 20, 'png');
