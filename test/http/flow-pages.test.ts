@@ -197,6 +197,7 @@ describe('flow pages', () => {
     for (const user of [admin.user, editor.user, viewer.user]) assert.ok(offered(page, user.id), `${user.name} is offered`);
     for (const user of [nobody, linksOnly, formerViewer]) assert.ok(!offered(page, user.id), `${user.name} is not offered`);
     assert.ok(page.includes('>Fred Former</td>'), 'a task given to someone who lost their role still names them');
+    assert.ok(page.includes('<option value="" selected>Fred Former (cannot see tasks)</option>'), 'and its picker says so (submitting it unassigns)');
 
     const message = 'Assignee cannot see tasks: the user has no Flow role with flow.tasks.read.';
     for (const user of [nobody, linksOnly, formerViewer]) {
