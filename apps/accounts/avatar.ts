@@ -13,6 +13,12 @@ export const AVATAR_MAX_BYTES = 5 * 1024 * 1024;
  * (a decompression bomb), and decoding that would take a worker's memory.
  */
 export const AVATAR_MAX_PIXELS = 50_000_000;
+/**
+ * The longest side, in pixels. The thumbnail covers a square, so a thin image is scaled by
+ * its short side: a 49,000,000×1 PNG (few KB, under the pixel limit) would be stretched to
+ * billions of pixels and fail in the worker. Cameras and panoramas stay well below.
+ */
+export const AVATAR_MAX_SIDE = 16_384;
 export const AVATAR_THUMB_SIZE = 128;
 
 /** What an upload may be: its Content-Type, and the format sharp must find in the bytes. */

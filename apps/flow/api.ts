@@ -5,7 +5,7 @@ import { decodeCursor, page, PageQuery } from '../../src/http/pagination.ts';
 import type { MargFastify } from '../../src/platform/app-module.ts';
 import { Id, IdParams, MAX_ID } from '../../src/http/params.ts';
 import { DESCRIPTION_MAX, TaskStatusSchema, TITLE_MAX } from './task.ts';
-import { taskForChange } from './task-access.ts';
+import { Assignees, taskForChange } from './task-access.ts';
 import { checkTaskDraft, type TaskDraft } from './task-input.ts';
 import { toTaskJson } from './task-json.ts';
 import { TaskStore } from './tasks-store.ts';
@@ -43,6 +43,7 @@ const PatchBody = Type.Partial(Type.Object(fields), { additionalProperties: fals
 export async function taskApi(app: MargFastify, opts: { ctx: AppContext }): Promise<void> {
   const { ctx } = opts;
   const store = TaskStore.of(ctx.services);
+  const assignees = new Assignees(ctx.services);
 
   app.get('/api/tasks', { schema: { querystring: ListQuery } }, async (request) => {
     const principal = await ctx.requirePermission(request, 'flow.tasks.read');
@@ -56,7 +57,7 @@ export async function taskApi(app: MargFastify, opts: { ctx: AppContext }): Prom
 
   app.post('/api/tasks', { schema: { body: CreateBody } }, async (request, reply) => {
     const principal = await ctx.requirePermission(request, 'flow.tasks.create');
-    const { changes } = await checked(ctx, request.body);
+    const { changes } = await checked(assignees, request.body);
     const task = await store.create({
       title: changes.title ?? '',
       description: changes.description ?? '',
@@ -80,7 +81,7 @@ export async function taskApi(app: MargFastify, opts: { ctx: AppContext }): Prom
     if (Object.keys(request.body).length === 0) {
       throw badRequest('Nothing to change: send at least one of title, description, status, assigneeId, dueDate.');
     }
-    const { changes } = await checked(ctx, request.body);
+    const { changes } = await checked(assignees, request.body);
     const updated = await store.update(task.id, changes);
     if (!updated) throw notFound('Task');
     return toTaskJson(updated);
@@ -93,8 +94,8 @@ export async function taskApi(app: MargFastify, opts: { ctx: AppContext }): Prom
   });
 }
 
-async function checked(ctx: AppContext, draft: TaskDraft) {
-  const result = await checkTaskDraft(draft, ctx.services.users);
+async function checked(assignees: Assignees, draft: TaskDraft) {
+  const result = await checkTaskDraft(draft, assignees);
   if (Object.keys(result.fields).length > 0) throw unprocessable('Some fields are not valid.', result.fields);
   return result;
 }

@@ -6,7 +6,7 @@ import { decodeCursor, page } from '../../src/http/pagination.ts';
 import type { MargFastify } from '../../src/platform/app-module.ts';
 import { IdParams } from '../../src/http/params.ts';
 import { isTaskStatus, TaskStatusSchema, type TaskStatus } from './task.ts';
-import { mayChange, taskForChange } from './task-access.ts';
+import { Assignees, mayChange, taskForChange } from './task-access.ts';
 import { checkTaskDraft } from './task-input.ts';
 import { TaskStore } from './tasks-store.ts';
 import { boardPage, type CreateDraft } from './views.ts';
@@ -51,6 +51,7 @@ export async function taskPages(app: MargFastify, opts: { ctx: AppContext }): Pr
   const { ctx } = opts;
   const store = TaskStore.of(ctx.services);
   const users = ctx.services.users;
+  const assignees = new Assignees(ctx.services);
 
   app.get('/', { schema: { querystring: BoardQuery } }, async (request, reply) => {
     return board(request, reply, { filter: request.query.status || undefined, cursor: request.query.cursor });
@@ -67,7 +68,7 @@ export async function taskPages(app: MargFastify, opts: { ctx: AppContext }): Pr
     };
     const { changes, fields } = await checkTaskDraft(
       { title: draft.title, description: draft.description, assigneeId: formUserId(draft.assigneeId), dueDate: draft.dueDate || null },
-      users,
+      assignees,
     );
     const filter = filterOf(form.filter);
     if (hasErrors(fields)) return board(request, reply, { filter, error: describe(fields), draft, status: 422 });
@@ -84,7 +85,7 @@ export async function taskPages(app: MargFastify, opts: { ctx: AppContext }): Pr
 
   app.post('/tasks/:id/status', { schema: { params: IdParams, body: StatusForm } }, async (request, reply) => {
     const { task } = await taskForChange(ctx, request, store, request.params.id, 'update');
-    const { changes, fields } = await checkTaskDraft({ status: request.body.status }, users);
+    const { changes, fields } = await checkTaskDraft({ status: request.body.status }, assignees);
     const filter = filterOf(request.body.filter);
     if (hasErrors(fields)) return board(request, reply, { filter, error: describe(fields), status: 422 });
     await store.update(task.id, changes);
@@ -93,7 +94,7 @@ export async function taskPages(app: MargFastify, opts: { ctx: AppContext }): Pr
 
   app.post('/tasks/:id/assignee', { schema: { params: IdParams, body: AssigneeForm } }, async (request, reply) => {
     const { task } = await taskForChange(ctx, request, store, request.params.id, 'update');
-    const { changes, fields } = await checkTaskDraft({ assigneeId: formUserId(request.body.assigneeId) }, users);
+    const { changes, fields } = await checkTaskDraft({ assigneeId: formUserId(request.body.assigneeId) }, assignees);
     const filter = filterOf(request.body.filter);
     if (hasErrors(fields)) return board(request, reply, { filter, error: describe(fields), status: 422 });
     await store.update(task.id, changes);
@@ -114,7 +115,8 @@ export async function taskPages(app: MargFastify, opts: { ctx: AppContext }): Pr
     const principal = await ctx.requirePermission(request, 'flow.tasks.read');
     const before = decodeCursor(state.cursor);
     const { data, next } = page(await store.list(PAGE_SIZE + 1, { before, status: state.filter }), PAGE_SIZE, (t) => t);
-    const people = (await users.list(USER_OPTIONS)).map((u) => ({ id: u.id, name: u.name })).sort((a, b) => a.name.localeCompare(b.name));
+    // Only users who can be assigned (a Flow role that sees tasks) are offered; names of others still show in the rows.
+    const people = (await assignees.list(USER_OPTIONS)).sort((a, b) => a.name.localeCompare(b.name));
     const names = new Map(people.map((u) => [u.id, u.name]));
     for (const id of new Set(data.map((t) => t.assigneeId))) {
       if (id === null || names.has(id)) continue;

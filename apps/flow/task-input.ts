@@ -1,6 +1,6 @@
-import type { Users } from '../../src/auth/users.ts';
 import { MAX_ID } from '../../src/http/params.ts';
 import { DESCRIPTION_MAX, isTaskStatus, TITLE_MAX } from './task.ts';
+import type { Assignees } from './task-access.ts';
 import type { TaskChanges } from './tasks-store.ts';
 
 /** Task fields as sent (by the API after its schema, or by a form); absent means "leave as is". */
@@ -20,9 +20,10 @@ export interface CheckedDraft {
 
 /**
  * The rules a well-typed draft must still meet (the API and the pages share them): a title
- * that is not blank once trimmed, lengths, a real calendar date, an assignee who exists.
+ * that is not blank once trimmed, lengths, a real calendar date, an assignee who exists and
+ * holds a Flow role that can see the task (Assignees).
  */
-export async function checkTaskDraft(draft: TaskDraft, users: Users): Promise<CheckedDraft> {
+export async function checkTaskDraft(draft: TaskDraft, assignees: Assignees): Promise<CheckedDraft> {
   const changes: { -readonly [K in keyof TaskChanges]: TaskChanges[K] } = {};
   const fields: Record<string, string> = {};
 
@@ -46,8 +47,9 @@ export async function checkTaskDraft(draft: TaskDraft, users: Users): Promise<Ch
   }
   if (draft.assigneeId !== undefined) {
     const id = draft.assigneeId;
-    if (id === null || (Number.isInteger(id) && id >= 1 && id <= MAX_ID && (await users.find(id)))) changes.assigneeId = id;
-    else fields.assigneeId = 'is not a known user';
+    const problem = id === null ? undefined : Number.isInteger(id) && id >= 1 && id <= MAX_ID ? await assignees.problem(id) : 'is not a known user';
+    if (problem === undefined) changes.assigneeId = id;
+    else fields.assigneeId = problem;
   }
   return { changes, fields };
 }

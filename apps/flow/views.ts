@@ -100,7 +100,7 @@ function rowActions(row: BoardRow, view: BoardView): SafeHtml {
     <button type="submit" class="secondary">Set</button>
   </form>
   <form method="post" action="/tasks/${task.id}/assignee" class="row">${hidden}
-    ${userSelect(`assignee-${task.id}`, view.users, task.assigneeId === null ? '' : String(task.assigneeId), `Assignee of ${task.title}`)}
+    ${userSelect(`assignee-${task.id}`, view.users, task.assigneeId === null ? '' : String(task.assigneeId), `Assignee of ${task.title}`, row.assigneeName)}
     <button type="submit" class="secondary">Assign</button>
   </form>`
       : ''
@@ -111,9 +111,17 @@ function rowActions(row: BoardRow, view: BoardView): SafeHtml {
   }`;
 }
 
-function userSelect(id: string, users: BoardView['users'], selected: string, ariaLabel?: string): SafeHtml {
+/**
+ * The assignee picker: only users who can be assigned. A current assignee who is not among them
+ * (their Flow role was taken away) shows as the selected entry with value "", so the row tells
+ * the truth and submitting it as it is unassigns the task.
+ */
+function userSelect(id: string, users: BoardView['users'], selected: string, ariaLabel?: string, selectedName?: string | null): SafeHtml {
+  // Rows only (they pass the name): the create form re-shows a refused id as "Unassigned".
+  const gone = selectedName !== undefined && selected !== '' && !users.some((u) => String(u.id) === selected);
   return html`<select id="${id}" name="assigneeId"${ariaLabel ? html` aria-label="${ariaLabel}"` : ''}>
     <option value="">Unassigned</option>
+    ${gone ? html`<option value="" selected>${selectedName ?? `User #${selected}`} (cannot see tasks)</option>` : ''}
     ${users.map((u) => html`<option value="${u.id}"${String(u.id) === selected ? html` selected` : ''}>${u.name}</option>`)}
   </select>`;
 }

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { AVATAR_MAX_BYTES, AVATAR_THUMBNAIL_JOB, avatarKeys, type AvatarJobPayload } from '../../apps/accounts/avatar.ts';
+import { AVATAR_MAX_BYTES, AVATAR_MAX_SIDE, AVATAR_THUMBNAIL_JOB, avatarKeys, type AvatarJobPayload } from '../../apps/accounts/avatar.ts';
 import { avatarJobs } from '../../apps/accounts/avatar-job.ts';
 import type { Services } from '../../src/platform/services.ts';
 import type { DispatchOptions, JsonValue, ReservedJob } from '../../src/queue/contract.ts';
@@ -25,6 +26,27 @@ async function twoColourImage(width: number, height: number, format: 'png' | 'jp
   let image = sharp(pixels, { raw: { width, height, channels: 3 } });
   if (orientation !== undefined) image = image.withMetadata({ orientation });
   return image.toFormat(format).toBuffer();
+}
+
+/** A PNG chunk: length, type, data, CRC (PNG spec §5.3). */
+function pngChunk(type: string, data: Buffer): Buffer {
+  const typeAndData = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(typeAndData) >>> 0);
+  return Buffer.concat([length, typeAndData, crc]);
+}
+
+/** A well-formed 8-bit greyscale PNG built by hand, `idat` being the zlib stream of its rows (each a filter byte then the pixels). */
+function handmadePng(width: number, height: number, idat: Buffer): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // greyscale; compression, filter and interlace 0
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0))]);
 }
 
 const version = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -195,7 +217,49 @@ describe('accounts avatars', () => {
     assert.ok(huge.length < AVATAR_MAX_BYTES);
     const response = await upload(client, huge, 'image/png');
     assert.equal(response.status, 400);
-    assert.match(response.json().error.message, /10000×6000 pixels: at most 50 megapixels/);
+    assert.match(response.json().error.message, /^The image is 10000×6000 pixels: at most 50 megapixels \(50000000 pixels\)/);
+  });
+
+  it('refuses a truncated, corrupt or too thin image (400, naming the problem) and queues no job', async () => {
+    const { id, client } = await signedIn();
+    const waiting = async () => (await server.services.queue.stats(['default'])).find((q) => q.queue === 'default')?.waiting ?? 0;
+    const good = await twoColourImage(300, 200, 'png');
+    const goodJpeg = await twoColourImage(300, 200, 'jpeg');
+    // The header and size read fine; the pixel data is random bytes with a valid chunk CRC, so only decoding finds it.
+    const garbage = handmadePng(300, 200, Buffer.from(Array.from({ length: 2000 }, (_, i) => (i * 131 + 7) % 251)));
+    assert.equal((await sharp(garbage).metadata()).width, 300, 'the garbage PNG has a readable header');
+    // 49,000,000×1: under the pixel limit, 47 KB of zeros, and the thumbnail would be 6 billion pixels wide.
+    const thin = handmadePng(49_000_000, 1, deflateSync(Buffer.alloc(49_000_001), { level: 9 }));
+    assert.ok(thin.length < 100_000);
+    const cases: [string, Buffer, string, RegExp][] = [
+      ['truncated PNG', good.subarray(0, Math.floor(good.length * 0.6)), 'image/png', /^The image is truncated: the PNG data ends before the image is complete/],
+      ['truncated JPEG', goodJpeg.subarray(0, Math.floor(goodJpeg.length * 0.6)), 'image/jpeg', /^The image is truncated: the JPEG data/],
+      ['garbage pixel data', garbage, 'image/png', /^The image data is corrupt: the PNG header reads but its pixels cannot be decoded/],
+      ['49000000×1 PNG', thin, 'image/png', new RegExp(`^The image is 49000000×1 pixels: at most ${AVATAR_MAX_SIDE} pixels wide and ${AVATAR_MAX_SIDE} pixels high`)],
+    ];
+    const before = await waiting();
+    for (const [name, body, type, message] of cases) {
+      const response = await upload(client, body, type);
+      assert.equal(response.status, 400, `${name}: ${response.text}`);
+      assert.equal(response.json().error.code, 'bad_request', name);
+      assert.match(response.json().error.message, message, name);
+    }
+    assert.equal(await waiting(), before, 'no job was queued');
+    assert.equal((await client.get('accounts', `/api/users/${id}/avatar?size=original`)).status, 404, 'nothing was stored');
+
+    // A good image after them still goes through and gets its thumbnail.
+    assert.equal((await upload(client, good, 'image/png')).status, 202);
+    assert.equal(await waiting(), before + 1);
+    await runJob(server.services, { userId: id, version: version(good) });
+    assert.equal((await sharp((await getBytes(client, `/api/users/${id}/avatar`)).body).metadata()).width, 128);
+  });
+
+  it('the job applies the same size limits to an original stored before the upload checks', async () => {
+    const { id } = await signedIn();
+    const thin = handmadePng(49_000_000, 1, deflateSync(Buffer.alloc(49_000_001), { level: 9 }));
+    await server.services.storage.put(avatarKeys(id).original, thin, { contentType: 'image/png' });
+    await assert.rejects(runJob(server.services, { userId: id, version: version(thin) }), /^Error: avatar original: The image is 49000000×1 pixels: at most 16384 pixels wide/);
+    assert.equal(await server.services.storage.exists(avatarKeys(id).thumb), false);
   });
 
   it('answers 415 to other content types, 413 above 5 MB, 401 when signed out', async () => {

@@ -58,7 +58,7 @@ describe('flow tasks JSON API', () => {
   });
 
   it('creates, reads, updates and deletes a task', async () => {
-    const assignee = await server.createUser({ name: 'Asha Assignee' });
+    const assignee = await server.createUser({ name: 'Asha Assignee', roles: [{ app: 'flow', role: 'viewer' }] });
     const created = await editor.client.post('flow', '/api/tasks', {
       json: { title: '  Write the release notes  ', description: 'For 1.2', assigneeId: assignee.id, dueDate: '2024-02-29' },
     });
@@ -159,6 +159,40 @@ describe('flow tasks JSON API', () => {
       const del = await otherEditor.client.delete('flow', `/api/tasks/${task.id}`);
       assert.equal(del.status, 403);
       assert.equal((await editor.client.delete('flow', `/api/tasks/${task.id}`)).status, 204);
+    });
+
+    it('refuses an assignee who cannot see tasks (422 naming assigneeId), on create and update', async () => {
+      const noRole = await server.createUser();
+      const linksOnly = await server.createUser({ roles: [{ app: 'links', role: 'admin' }] });
+      const revoked = await server.createUser({ roles: [{ app: 'flow', role: 'editor' }] });
+      await server.services.rbac.revoke(revoked.id, { app: 'flow', role: 'editor' });
+      const cannotSee = /^cannot see tasks: the user has no Flow role with flow\.tasks\.read$/;
+
+      for (const user of [noRole, linksOnly, revoked]) {
+        const created = await editor.client.post('flow', '/api/tasks', { json: { title: `For ${user.id}`, assigneeId: user.id } });
+        assert.equal(created.status, 422, created.text);
+        assert.equal(created.json().error.code, 'validation_failed');
+        assert.deepEqual(Object.keys(created.json().error.fields), ['assigneeId']);
+        assert.match(created.json().error.fields.assigneeId, cannotSee);
+        assert.deepEqual((await viewer.client.get('flow', `/api/tasks?assignee=${user.id}`)).json().data, [], 'no task was created');
+      }
+
+      // The finding: an assignee handing the task on to someone who then could not see it.
+      const task = await createTask(otherEditor.client, { title: 'Handed on', assigneeId: editor.user.id });
+      for (const client of [editor.client, otherEditor.client, admin.client]) {
+        const handed = await client.patch('flow', `/api/tasks/${task.id}`, { json: { assigneeId: noRole.id, title: 'Renamed' } });
+        assert.equal(handed.status, 422, handed.text);
+        assert.match(handed.json().error.fields.assigneeId, cannotSee);
+      }
+      const unchanged = (await viewer.client.get('flow', `/api/tasks/${task.id}`)).json();
+      assert.equal(unchanged.assigneeId, editor.user.id);
+      assert.equal(unchanged.title, 'Handed on');
+
+      // A viewer can see the task, so may be assigned; unassigning is always allowed.
+      const toViewer = await editor.client.patch('flow', `/api/tasks/${task.id}`, { json: { assigneeId: viewer.user.id } });
+      assert.equal(toViewer.status, 200, toViewer.text);
+      assert.equal(toViewer.json().assigneeId, viewer.user.id);
+      assert.equal((await otherEditor.client.patch('flow', `/api/tasks/${task.id}`, { json: { assigneeId: null } })).json().assigneeId, null);
     });
 
     it('lets an admin (flow.tasks.manage) change and delete anyone\'s task', async () => {
@@ -264,7 +298,7 @@ describe('flow tasks JSON API', () => {
 
   describe('listing', () => {
     it('pages newest first through 30 tasks with limit=10, without duplicates', async () => {
-      const assignee = await server.createUser();
+      const assignee = await server.createUser({ roles: [{ app: 'flow', role: 'viewer' }] });
       const created: number[] = [];
       for (let i = 0; i < 30; i++) created.push((await createTask(admin.client, { title: `Paged ${i}`, assigneeId: assignee.id })).id);
 

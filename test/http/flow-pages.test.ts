@@ -185,6 +185,36 @@ describe('flow pages', () => {
     assert.match(String(again.headers['content-type']), /^text\/html/);
   });
 
+  it('offers only users who can see tasks as assignees, and refuses the others (422)', async () => {
+    const nobody = await server.createUser({ name: 'Nora Norole' });
+    const linksOnly = await server.createUser({ name: 'Lionel Linksonly', roles: [{ app: 'links', role: 'admin' }] });
+    const formerViewer = await server.createUser({ name: 'Fred Former', roles: [{ app: 'flow', role: 'viewer' }] });
+    const task = await createTask(editor.client, { title: 'Pick someone', assigneeId: formerViewer.id });
+    await server.services.rbac.revoke(formerViewer.id, { app: 'flow', role: 'viewer' });
+
+    const offered = (text: string, id: number) => new RegExp(`<option value="${id}"[ >]`).test(text);
+    const page = (await editor.client.get('flow', '/')).text;
+    for (const user of [admin.user, editor.user, viewer.user]) assert.ok(offered(page, user.id), `${user.name} is offered`);
+    for (const user of [nobody, linksOnly, formerViewer]) assert.ok(!offered(page, user.id), `${user.name} is not offered`);
+    assert.ok(page.includes('>Fred Former</td>'), 'a task given to someone who lost their role still names them');
+    assert.ok(page.includes('<option value="" selected>Fred Former (cannot see tasks)</option>'), 'and its picker says so (submitting it unassigns)');
+
+    const message = 'Assignee cannot see tasks: the user has no Flow role with flow.tasks.read.';
+    for (const user of [nobody, linksOnly, formerViewer]) {
+      const created = await submit(editor.client, '/tasks', { title: `For ${user.name}`, assigneeId: String(user.id) });
+      assert.equal(created.status, 422, `create for ${user.name}`);
+      assert.ok(created.text.includes(`<p class="flash error" role="alert">${message}</p>`), created.text);
+      assert.ok(!offered(created.text, user.id), 'the re-rendered form does not offer them either');
+      assert.deepEqual((await admin.client.get('flow', `/api/tasks?assignee=${user.id}`)).json().data.map((t: { id: number }) => t.id), user === formerViewer ? [task.id] : []);
+
+      const assign = await submit(editor.client, `/tasks/${task.id}/assignee`, { assigneeId: String(user.id) });
+      assert.equal(assign.status, 422, `assign to ${user.name}`);
+      assert.ok(assign.text.includes(message));
+    }
+    assert.equal((await submit(editor.client, `/tasks/${task.id}/assignee`, { assigneeId: String(viewer.user.id) })).status, 303);
+    assert.equal((await apiTask(task.id)).json().assigneeId, viewer.user.id);
+  });
+
   it('refuses row actions the user may not take (403 page)', async () => {
     const foreign = await createTask(admin.client, { title: 'Not the editor\'s' });
     const status = await submit(editor.client, `/tasks/${foreign.id}/status`, { status: 'done' });
