@@ -1,4 +1,4 @@
-import type { FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { HttpError } from './errors.ts';
 
 // Served the same on every host, before host routing, and without a session.
@@ -56,13 +56,19 @@ export function appFromHost(host: string | undefined, domain: string, apps: Read
 }
 
 /**
- * Refuses (400 `invalid_host`) a request whose Host breaks the allowed-host rule, before
- * anything builds a URL from it; `/health…` still answers on any host.
+ * Refuses (400 `invalid_host`, answered by `refuse`, the server's error responder) a request
+ * whose Host breaks the allowed-host rule, before anything builds a URL from it; `/health…`
+ * still answers on any host.
  */
-export function refuseForeignHosts(domain: string, apps: ReadonlySet<string>, aliases: ReadonlySet<string>): onRequestHookHandler {
-  return (request, _reply, done) => {
-    if (ANY_HOST_PATHS.test(request.url) || allowedHost(request.headers.host, domain, apps, aliases)) return done();
-    done(new HttpError(400, 'invalid_host', `This server answers only on the hosts of ${domain}.`));
+export function refuseForeignHosts(
+  domain: string,
+  apps: ReadonlySet<string>,
+  aliases: ReadonlySet<string>,
+  refuse: (request: FastifyRequest, reply: FastifyReply, error: HttpError) => Promise<FastifyReply>,
+): onRequestAsyncHookHandler {
+  return async (request, reply) => {
+    if (ANY_HOST_PATHS.test(request.url) || allowedHost(request.headers.host, domain, apps, aliases)) return;
+    return refuse(request, reply, new HttpError(400, 'invalid_host', `This server answers only on the hosts of ${domain}.`));
   };
 }
 

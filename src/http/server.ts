@@ -95,8 +95,6 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
   });
   const nodeHeaderHook = nodeHeader(config);
   if (nodeHeaderHook) server.addHook('onRequest', nodeHeaderHook);
-  // Before anything reads the Host (sessions, pages, redirects): only our hosts, /health* on any.
-  server.addHook('onRequest', refuseForeignHosts(config.domain, appNames, new Set(config.hostAliases)));
   server.addHook('onSend', closeConnectionsWhileDraining(lifecycle));
 
   const sessions = new SessionManager(
@@ -120,6 +118,9 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
     await server.register(readWritePlugin, { stickySeconds: config.db.stickySeconds });
   }
   await server.register(sessionPlugin, { manager: sessions, config: config.session });
+  // Before anything builds a URL from the Host (pages, redirects, API bodies): only our hosts, /health* on any.
+  // After the session is loaded, so that a refused request leaves it (and its cookie) alone.
+  server.addHook('onRequest', refuseForeignHosts(config.domain, appNames, new Set(config.hostAliases), (request, reply, error) => sendError(request, reply, error, ctx)));
   // After the session is loaded (a 503 or 429 must leave it alone), before anything does work.
   const maintenance = new MaintenanceMonitor(new MaintenanceMode(services.cache, services.logger), services.logger);
   server.addHook('onRequest', maintenanceGate({ monitor: maintenance, secrets: new MaintenanceSecrets(decodeAppKey(config.appKey)), cookieDomain: config.session.domain }));
