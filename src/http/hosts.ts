@@ -4,7 +4,10 @@ import { HttpError } from './errors.ts';
 // Served the same on every host, before host routing, and without a session.
 const SHARED_PATHS = /^\/(health(\/|$|\?)|assets\/)/;
 
-/** `/health…` and `/assets/…`: answered on any host (load balancers probe by IP) and never need a session. */
+/**
+ * `/health…` and `/assets/…`: not routed by host and never need a session. `/health…` answers on
+ * any host (load balancers probe by IP); `/assets/…` on every allowed host (refuseForeignHosts).
+ */
 export function isSharedPath(url: string): boolean {
   return SHARED_PATHS.test(url);
 }
