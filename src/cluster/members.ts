@@ -27,7 +27,8 @@ export function launchMember(context: LaunchContext, role: Role, name: string, e
     command: process.execPath,
     args: [MARG_BIN, command],
     cwd: context.cwd,
-    env: { ...context.env, ...env, MARG_NODE_NAME: name },
+    // Every response names the web node that sent it (X-Marg-Node): opt-in, so the cluster opts in.
+    env: { ...context.env, ...env, MARG_NODE_NAME: name, ...(role === 'web' ? { MARG_NODE_HEADER: 'true' } : {}) },
     log: join(context.logs, `${name}.log`),
     marks: [`${MARG_BIN} ${command}`],
   });

@@ -24,6 +24,10 @@ export interface Config {
   readonly logLevel: Env['LOG_LEVEL'];
   /** MARG_NODE_NAME: what this node calls itself (X-Marg-Node); undefined means <hostname>:<pid>. */
   readonly nodeName: string | undefined;
+  /** MARG_NODE_HEADER: send X-Marg-Node (the node name) on every response; off unless a cluster asks. */
+  readonly nodeHeader: boolean;
+  /** MARG_HOST_ALIASES, lower-cased: host names allowed besides MARG_DOMAIN and the app hosts. */
+  readonly hostAliases: readonly string[];
   readonly http: { readonly bodyLimit: number; readonly drainSeconds: number };
   readonly session: {
     readonly driver: Env['SESSION_DRIVER'];
@@ -81,6 +85,7 @@ export function buildConfig(cwd: string, raw: RawEnv, layout: AppLayout = KERNEL
   const storagePath = isAbsolute(env.STORAGE_PATH) ? env.STORAGE_PATH : resolve(cwd, env.STORAGE_PATH);
   const values = env as Env & Record<string, unknown>;
   const databases = Object.fromEntries(layout.databases.map((name) => [name, databaseConfig(name, values, cwd, storagePath)]));
+  if (env.MARG_NODE_HEADER && !env.MARG_NODE_NAME) throw new ConfigError(['MARG_NODE_HEADER: needs MARG_NODE_NAME, the name the header gives (web-1, …)']);
   return {
     env: env.NODE_ENV,
     appKey: env.APP_KEY,
@@ -91,6 +96,8 @@ export function buildConfig(cwd: string, raw: RawEnv, layout: AppLayout = KERNEL
     port: env.PORT,
     logLevel: env.LOG_LEVEL,
     nodeName: env.MARG_NODE_NAME,
+    nodeHeader: env.MARG_NODE_HEADER,
+    hostAliases: (env.MARG_HOST_ALIASES ?? '').split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== ''),
     http: { bodyLimit: env.HTTP_BODY_LIMIT, drainSeconds: env.SHUTDOWN_DRAIN_SECONDS },
     session: {
       driver: env.SESSION_DRIVER,

@@ -36,6 +36,7 @@ export const EnvSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
   APP_KEY: Type.Optional(Type.String({ pattern: '^base64:[A-Za-z0-9+/]{43}=$', description: 'base64:<32 random bytes>; run `marg key:generate`' })),
   MARG_DOMAIN: Type.String({ default: 'marg.localhost', pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$' }),
+  MARG_HOST_ALIASES: Type.Optional(Type.String({ description: 'more host names this server answers on (comma separated, e.g. the bare IP); they get the page listing the app hosts, every other Host but the app hosts and MARG_DOMAIN is refused (400)' })),
   HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
   PORT: port(8080),
   STORAGE_PATH: Type.String({ default: 'storage', minLength: 1 }),
@@ -55,6 +56,7 @@ export const EnvSchema = Type.Object({
 
   // Scale out (issue 6): the name a web node gives in its X-Marg-Node header; `marg cluster` sets web-1, web-2, …
   MARG_NODE_NAME: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._:-]{1,64}$', description: '1-64 of A-Z a-z 0-9 . _ : -; default <hostname>:<pid>' })),
+  MARG_NODE_HEADER: Type.Boolean({ default: false, description: 'send X-Marg-Node: <MARG_NODE_NAME> on every response (needs MARG_NODE_NAME); for clusters, `marg cluster` turns it on' }),
 
   SESSION_DRIVER: Type.Union([Type.Literal('sqlite'), Type.Literal('memory'), Type.Literal('redis')], { default: 'sqlite' }),
   SESSION_LIFETIME: Type.Integer({ minimum: 1, default: 120, description: 'minutes' }),

@@ -3,7 +3,7 @@ import { can, type Principal } from '../auth/rbac.ts';
 import { SignIn } from '../auth/signin.ts';
 import type { Services } from '../platform/services.ts';
 import { forbidden, HttpError, unauthenticated } from './errors.ts';
-import { appUrl } from './hosts.ts';
+import { appFromHost, appUrl } from './hosts.ts';
 import type { SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
 import { type Session, type SessionManager } from './session.ts';
@@ -82,7 +82,9 @@ export class AppContext {
   }
 
   signInUrl(request: FastifyRequest, next?: string): string {
-    const target = next ?? `${request.protocol}://${request.headers.host ?? ''}${request.originalUrl}`;
+    // Back to this page, on its app's host as configuration spells it (never the Host header as sent).
+    const here = appFromHost(request.headers.host, this.domain, new Set(this.apps.map((a) => a.name)));
+    const target = next ?? (here ? this.url(request, here, request.originalUrl) : request.originalUrl);
     return this.url(request, this.signInApp, `/signin?next=${encodeURIComponent(target)}`);
   }
 

@@ -1,11 +1,53 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import { HttpError } from './errors.ts';
 
 // Served the same on every host, before host routing, and without a session.
 const SHARED_PATHS = /^\/(health(\/|$|\?)|assets\/)/;
 
-/** `/health…` and `/assets/…`: answered on any host (load balancers probe by IP) and never need a session. */
+/**
+ * `/health…` and `/assets/…`: not routed by host and never need a session. `/health…` answers on
+ * any host (load balancers probe by IP); `/assets/…` on every allowed host (refuseForeignHosts).
+ */
 export function isSharedPath(url: string): boolean {
   return SHARED_PATHS.test(url);
+}
+
+// A host name of letters, digits, dots and hyphens, or an IPv6 literal, then at most a port of digits.
+const HOST_HEADER = /^([a-z0-9.-]+|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?$/i;
+// Only `/health…` answers on any host: load balancers probe nodes by IP.
+const ANY_HOST_PATHS = /^\/health(\/|$|\?)/;
+
+/** A Host header that is one of ours: the app it names (none for the bare domain or an alias) and its port. */
+export interface AllowedHost {
+  readonly app: string | undefined;
+  readonly port: number | undefined;
+}
+
+/**
+ * The allowed-host rule: `<app>.<MARG_DOMAIN>`, the bare MARG_DOMAIN or a MARG_HOST_ALIASES
+ * name, in any case, with an optional port (1-65535, digits only). Anything else (userinfo
+ * such as `host:@evil`, a trailing dot, another domain, an empty or missing Host) is undefined.
+ */
+export function allowedHost(host: string | undefined, domain: string, apps: ReadonlySet<string>, aliases: ReadonlySet<string> = NO_ALIASES): AllowedHost | undefined {
+  const parsed = parseHost(host);
+  if (!parsed) return undefined;
+  const { name, port } = parsed;
+  if (name === domain || aliases.has(name)) return { app: undefined, port };
+  const suffix = `.${domain}`;
+  if (!name.endsWith(suffix)) return undefined;
+  const label = name.slice(0, -suffix.length);
+  return apps.has(label) ? { app: label, port } : undefined;
+}
+
+const NO_ALIASES: ReadonlySet<string> = new Set();
+
+/** A well-formed Host header split into its lower-cased name and its port; undefined when malformed. */
+function parseHost(host: string | undefined): { name: string; port: number | undefined } | undefined {
+  const match = host === undefined ? null : HOST_HEADER.exec(host);
+  if (!match) return undefined;
+  const port = match[2] === undefined ? undefined : Number(match[2]);
+  if (port !== undefined && (port < 1 || port > 65535)) return undefined;
+  return { name: match[1]!.toLowerCase(), port };
 }
 
 /**
@@ -13,12 +55,24 @@ export function isSharedPath(url: string): boolean {
  * known app and the rest is MARG_DOMAIN. Anything else is an unknown host.
  */
 export function appFromHost(host: string | undefined, domain: string, apps: ReadonlySet<string>): string | undefined {
-  if (!host) return undefined;
-  const name = hostName(host).toLowerCase();
-  const suffix = `.${domain}`;
-  if (!name.endsWith(suffix)) return undefined;
-  const label = name.slice(0, -suffix.length);
-  return apps.has(label) ? label : undefined;
+  return allowedHost(host, domain, apps)?.app;
+}
+
+/**
+ * Refuses (400 `invalid_host`, answered by `refuse`, the server's error responder) a request
+ * whose Host breaks the allowed-host rule, before anything builds a URL from it; `/health…`
+ * still answers on any host.
+ */
+export function refuseForeignHosts(
+  domain: string,
+  apps: ReadonlySet<string>,
+  aliases: ReadonlySet<string>,
+  refuse: (request: FastifyRequest, reply: FastifyReply, error: HttpError) => Promise<FastifyReply>,
+): onRequestAsyncHookHandler {
+  return async (request, reply) => {
+    if (ANY_HOST_PATHS.test(request.url) || allowedHost(request.headers.host, domain, apps, aliases)) return;
+    return refuse(request, reply, new HttpError(400, 'invalid_host', `This server answers only on the hosts of ${domain}.`));
+  };
 }
 
 /** The host without its port (handles `[::1]:8080`). */
@@ -28,15 +82,20 @@ export function hostName(host: string): string {
   return colon === -1 ? host : host.slice(0, colon);
 }
 
-function hostPort(host: string | undefined): string {
-  if (!host) return '';
-  const rest = host.slice(hostName(host).length);
-  return rest.startsWith(':') ? rest : '';
-}
+const DEFAULT_PORTS: Readonly<Record<string, number>> = { http: 80, https: 443 };
 
-/** An absolute URL on another app's host, keeping the scheme and port this request came in on. */
+/**
+ * An absolute URL on an app's host, made from configuration: `<app>.<MARG_DOMAIN>`, the
+ * scheme the request came in on (`https` or `http`, nothing else), and the port of its
+ * Host header only when that header is well formed (a number, 1-65535; the host guard has
+ * refused any other Host before a handler runs; 80 and 443 are left out for their scheme).
+ * Nothing is copied raw from the request.
+ */
 export function appUrl(request: FastifyRequest, domain: string, app: string, path = '/'): string {
-  return `${request.protocol}://${app}.${domain}${hostPort(request.headers.host)}${path}`;
+  const scheme = request.protocol === 'https' ? 'https' : 'http';
+  const port = parseHost(request.headers.host)?.port;
+  const shown = port === undefined || port === DEFAULT_PORTS[scheme] ? '' : `:${port}`;
+  return `${scheme}://${app}.${domain}${shown}${path}`;
 }
 
 /**

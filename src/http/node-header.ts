@@ -1,19 +1,16 @@
-import { hostname } from 'node:os';
 import type { onRequestHookHandler } from 'fastify';
 
 export const NODE_HEADER = 'x-marg-node';
 
-/** What a node calls itself: MARG_NODE_NAME (`marg cluster` sets web-1, web-2, …), else `<hostname>:<pid>`. */
-export function nodeName(configured: string | undefined): string {
-  return configured ?? `${hostname()}:${process.pid}`;
-}
-
 /**
- * Names the node on every response (`X-Marg-Node: web-2`), so that behind a load balancer an
- * operator, a test or a bug report can tell which node answered.
+ * With MARG_NODE_HEADER on (`marg cluster` turns it on for its web nodes), names the node on
+ * every response (`X-Marg-Node: web-2`, its MARG_NODE_NAME), so that behind a load balancer an
+ * operator, a test or a bug report can tell which node answered. Off by default: a host name
+ * and pid tell strangers about the machine.
  */
-export function nodeHeader(configured: string | undefined): onRequestHookHandler {
-  const name = nodeName(configured);
+export function nodeHeader(config: { readonly nodeHeader: boolean; readonly nodeName: string | undefined }): onRequestHookHandler | undefined {
+  const name = config.nodeName;
+  if (!config.nodeHeader || name === undefined) return undefined;
   return (_request, reply, done) => {
     reply.header(NODE_HEADER, name);
     done();

@@ -17,7 +17,7 @@ import { AppContext } from './app-context.ts';
 import { assetRoutes } from './assets.ts';
 import { verifyCsrf } from './csrf.ts';
 import { HttpError } from './errors.ts';
-import { appFromHost, isSharedPath } from './hosts.ts';
+import { appFromHost, isSharedPath, refuseForeignHosts } from './hosts.ts';
 import { nodeHeader } from './node-header.ts';
 import { closeConnectionsWhileDraining } from './drain-connections.ts';
 import { refuseNulCharacters } from './nul-guard.ts';
@@ -93,7 +93,8 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
   server.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  server.addHook('onRequest', nodeHeader(config.nodeName));
+  const nodeHeaderHook = nodeHeader(config);
+  if (nodeHeaderHook) server.addHook('onRequest', nodeHeaderHook);
   server.addHook('onSend', closeConnectionsWhileDraining(lifecycle));
 
   const sessions = new SessionManager(
@@ -117,6 +118,9 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
     await server.register(readWritePlugin, { stickySeconds: config.db.stickySeconds });
   }
   await server.register(sessionPlugin, { manager: sessions, config: config.session });
+  // Before anything builds a URL from the Host (pages, redirects, API bodies): only our hosts, /health* on any.
+  // After the session is loaded, so that a refused request leaves it (and its cookie) alone.
+  server.addHook('onRequest', refuseForeignHosts(config.domain, appNames, new Set(config.hostAliases), (request, reply, error) => sendError(request, reply, error, ctx)));
   // After the session is loaded (a 503 or 429 must leave it alone), before anything does work.
   const maintenance = new MaintenanceMonitor(new MaintenanceMode(services.cache, services.logger), services.logger);
   server.addHook('onRequest', maintenanceGate({ monitor: maintenance, secrets: new MaintenanceSecrets(decodeAppKey(config.appKey)), cookieDomain: config.session.domain }));
@@ -193,8 +197,7 @@ function wantsJson(request: FastifyRequest): boolean {
 }
 
 async function unknownHost(request: FastifyRequest, reply: FastifyReply, ctx: AppContext): Promise<FastifyReply> {
-  const port = (request.headers.host ?? '').match(/:\d+$/)?.[0] ?? '';
-  const urls = ctx.apps.map((a) => `${request.protocol}://${a.name}.${ctx.domain}${port}/`);
+  const urls = ctx.apps.map((a) => ctx.url(request, a.name));
   const message = `This server answers on the app hosts: ${urls.join(', ')}.`;
   if (wantsJson(request)) return reply.code(404).send({ error: { code: 'unknown_host', message } });
   const links = html`<ul>${urls.map((u) => html`<li><a href="${u}">${u}</a></li>`)}</ul>`;

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../config/env-files.ts';
 import type { Services } from '../platform/services.ts';
+import { healthReport } from './health.ts';
 import { collectProcessMetrics, clearQueueStatsSource, registry, setMetricsRole, setQueueStatsSource, type MetricsRole } from './metrics.ts';
 
 /** The internal metrics endpoint of one process. */
@@ -13,7 +14,7 @@ export interface MetricsServer {
 }
 
 /**
- * Serves `GET /metrics` on METRICS_HOST:METRICS_PORT when METRICS_PORT is set (else does
+ * Serves `GET /metrics` (and `GET /health` with its details) on METRICS_HOST:METRICS_PORT when METRICS_PORT is set (else does
  * nothing and returns undefined). A port of its own, never the app port, so the shipped
  * load-balancer configs (which forward only the app port) never expose it.
  * Any role serves the cluster-wide queue depth too (read from the queue store at scrape time).
@@ -25,12 +26,26 @@ export async function startMetricsServer(services: Services, role: MetricsRole):
   const queueStats = () => services.queue.stats();
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?', 1)[0];
-    if (path !== '/metrics') {
-      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found: metrics are at GET /metrics\n');
+    if (path !== '/metrics' && path !== '/health') {
+      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found: metrics are at GET /metrics, health details at GET /health\n');
       return;
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('Method not allowed\n');
+      return;
+    }
+    if (path === '/health') {
+      // The details the public /health leaves out (drivers, databases, node, pid, uptime): internal only.
+      healthReport(services).then(
+        (report) => {
+          response.writeHead(report.healthy ? 200 : 503, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+          response.end(request.method === 'HEAD' ? undefined : JSON.stringify(report.body));
+        },
+        (error: unknown) => {
+          services.logger.error({ err: error }, 'health check failed');
+          response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('health check failed; see the log\n');
+        },
+      );
       return;
     }
     registry.metrics().then(

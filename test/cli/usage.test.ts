@@ -3,6 +3,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cleanupCli, describeResult, runMarg, tempDir } from '../support/cli.ts';
+import { startTestServer } from '../support/platform.ts';
 
 const COMMANDS = ['start', 'serve', 'migrate', 'key:generate', 'user:create', 'user:password', 'role:grant', 'role:revoke', 'health'];
 
@@ -54,5 +55,22 @@ describe('marg usage and configuration errors', () => {
     assert.equal(result.code, 2, describeResult(result));
     assert.match(result.stderr, /^marg: no answer from http:\/\/127\.0\.0\.1:9 /);
     assert.equal(existsSync(join(dir, 'storage')), false);
+  });
+
+  it('health prints the details from the metrics port when METRICS_PORT is set, only the status from the app port', async () => {
+    const server = await startTestServer({ METRICS_PORT: '0' });
+    try {
+      const details = await runMarg(['health'], { cwd: tempDir(), env: { METRICS_PORT: String(server.web.metrics!.port), PORT: String(server.port) } });
+      assert.equal(details.code, 0, describeResult(details));
+      const body = JSON.parse(details.stdout) as Record<string, unknown>;
+      assert.equal(body.status, 'healthy');
+      assert.equal(body.pid, process.pid);
+      assert.equal(typeof body.drivers, 'object');
+      const status = await runMarg(['health'], { cwd: tempDir(), env: { PORT: String(server.port) } });
+      assert.equal(status.code, 0, describeResult(status));
+      assert.deepEqual(JSON.parse(status.stdout), { status: 'healthy' });
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -62,6 +62,9 @@ describe('the rendered HAProxy config', { skip: haproxy.skipReason }, () => {
     assert.doesNotMatch(text, /\{\{/, 'every placeholder is filled');
     assert.match(text, /option httpchk GET \/health\/ready/);
     assert.match(text, /balance roundrobin/);
+    // Never the Host as sent: a malformed one is refused, the nodes get the name with this frontend's port.
+    assert.match(text, /http-request deny deny_status 400 unless \{ req\.hdr\(host\) -m reg -i \^\[a-z0-9\.-\]\+\(:\[0-9\]\+\)\?\$ \}/);
+    assert.match(text, /http-request set-header Host %\[req\.hdr\(host\),lower,field\(1,:\)\]:%\[dst_port\]/);
     for (const n of NODES) assert.match(text, new RegExp(`^\\s+server ${n.name} 127\\.0\\.0\\.1:${n.port} check inter 1000ms fall 2 rise 1$`, 'm'));
     assert.match(text, new RegExp(`stats socket ${balancer.socket!.replaceAll('.', '\\.')} mode 600 level admin`));
   });
@@ -84,6 +87,9 @@ describe('the rendered nginx config', { skip: nginx.skipReason }, () => {
     assert.doesNotMatch(text, /\{\{/, 'every placeholder is filled');
     for (const n of NODES) assert.match(text, new RegExp(`^\\s+server 127\\.0\\.0\\.1:${n.port} max_fails=1 fail_timeout=5s;$`, 'm'));
     assert.match(text, /proxy_next_upstream error timeout;/);
+    // Never the Host as sent ($http_host): nginx's parsed name and the port it listens on.
+    assert.doesNotMatch(text, /^[^#\n]*\$http_host/m);
+    assert.match(text, /proxy_set_header Host \$host:\$server_port;/);
     assert.match(text, new RegExp(`pid ${join(dir, 'nginx', 'nginx.pid').replaceAll('.', '\\.')};`));
   });
 

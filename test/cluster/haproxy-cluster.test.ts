@@ -61,6 +61,13 @@ describe('marg cluster up: HAProxy, 3 web nodes, 2 workers, 2 schedulers on Redi
       servedBy.set(node, (servedBy.get(node) ?? 0) + 1);
     }
     assert.deepEqual([...servedBy.keys()].sort(), ['web-1', 'web-2', 'web-3'], `round robin over every node: ${JSON.stringify(Object.fromEntries(servedBy))}`);
+    // The probe's Host through HAProxy: refused there (400), never a URL on evil.example.
+    const probe = await browser.request('GET', 'flow', '/', { headers: { accept: 'text/html' } }, 'flow.marg.localhost:@evil.example');
+    assert.equal(probe.status, 400);
+    assert.doesNotMatch(`${String(probe.headers.location ?? '')}\n${probe.text}`, /evil/);
+    // An app host in upper case goes through, spelled as configured in the links it gets.
+    const upper = await browser.request('GET', 'flow', '/api/me', {}, `FLOW.MARG.LOCALHOST:${cluster.port}`);
+    assert.equal(upper.status, 200, upper.text);
   });
 
   it('SIGTERM drains a node without a failed request; SIGKILL costs at most one request per connection, none once HAProxy marks it down', { timeout: 60_000 }, async (t) => {

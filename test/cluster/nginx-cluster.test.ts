@@ -35,6 +35,9 @@ describe('marg cluster behind nginx, with its own Redis and SQLite', { skip: ngi
       servedBy.add(String(me.headers['x-marg-node']));
     }
     assert.deepEqual([...servedBy].sort(), ['web-1', 'web-2']);
+    // The probe's Host through nginx: the nodes get nginx's parse of it and its own port, so no URL names evil.example.
+    const probe = await browser.request('GET', 'flow', '/', { headers: { accept: 'text/html' } }, 'flow.marg.localhost:@evil.example');
+    assert.doesNotMatch(`${String(probe.headers.location ?? '')}\n${probe.text}`, /evil/, `${probe.status}`);
 
     const running = cluster.load({ rate: 100, connections: CONNECTIONS });
     await new Promise((r) => setTimeout(r, 1_000));

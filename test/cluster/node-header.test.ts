@@ -27,20 +27,32 @@ describe('a web node in a cluster', () => {
     await unnamed?.close();
   });
 
-  it('names itself on every response (X-Marg-Node), errors and unknown hosts included', async () => {
-    named = await startTestServer({ MARG_NODE_NAME: 'web-7' });
+  it('with MARG_NODE_HEADER on, names itself (MARG_NODE_NAME) on every response, errors and refused hosts included', async () => {
+    named = await startTestServer({ MARG_NODE_NAME: 'web-7', MARG_NODE_HEADER: 'true' });
     for (const [path, host, status] of [
       ['/health/ready', 'flow.marg.localhost', 200],
       ['/api/me', 'flow.marg.localhost', 401],
       ['/no/such/page', 'links.marg.localhost', 404],
-      ['/', 'elsewhere.example', 404],
+      ['/', 'marg.localhost', 404],
+      ['/', 'elsewhere.example', 400],
     ] as const) {
       const answer = await get(named.port, path, host);
       assert.equal(answer.status, status, `${host}${path}`);
       assert.equal(answer.headers['x-marg-node'], 'web-7', `${host}${path}`);
     }
-    unnamed = await startTestServer();
-    assert.equal((await get(unnamed.port, '/health/live')).headers['x-marg-node'], `${hostname()}:${process.pid}`);
+  });
+
+  it('sends no node header by default, not even with a node name: no hostname or pid for strangers', async () => {
+    unnamed = await startTestServer({ MARG_NODE_NAME: 'web-8' });
+    for (const path of ['/health/live', '/health', '/api/me']) {
+      const answer = await get(unnamed.port, path);
+      assert.equal(answer.headers['x-marg-node'], undefined, path);
+      assert.doesNotMatch(JSON.stringify(answer.headers), new RegExp(`${hostname()}|:${process.pid}\\b`), path);
+    }
+  });
+
+  it('refuses MARG_NODE_HEADER without MARG_NODE_NAME (the header gives the name, never hostname:pid)', async () => {
+    await assert.rejects(startTestServer({ MARG_NODE_HEADER: 'true' }), /MARG_NODE_HEADER: needs MARG_NODE_NAME/);
   });
 
   it('keeps connections alive while serving, and closes each after its response once draining', async () => {

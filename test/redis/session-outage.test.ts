@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type TestServer } from '../support/platform.ts';
+import { healthDetails, startTestServer, type TestServer } from '../support/platform.ts';
 
 // Port 1 on loopback has no Redis: the session store fails on every call.
 describe('sessions while Redis does not answer', () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ SESSION_DRIVER: 'redis', REDIS_HOST: '127.0.0.1', REDIS_PORT: '1', REDIS_PREFIX: 'marg_outage_test_' });
+    server = await startTestServer({ SESSION_DRIVER: 'redis', REDIS_HOST: '127.0.0.1', REDIS_PORT: '1', REDIS_PREFIX: 'marg_outage_test_', METRICS_PORT: '0' });
   });
   after(() => server.close());
 
@@ -31,6 +31,7 @@ describe('sessions while Redis does not answer', () => {
     assert.equal((await client.get('flow', '/health/live')).status, 200);
     const health = await client.get('flow', '/health', { allowServerError: true });
     assert.equal(health.status, 503);
-    assert.equal(health.json().session, 'unhealthy');
+    assert.deepEqual(health.json(), { status: 'unhealthy' });
+    assert.equal((await healthDetails(server)).body.session, 'unhealthy');
   });
 });

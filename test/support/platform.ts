@@ -144,6 +144,17 @@ export interface TestServer extends TestPlatform {
 
 let userCounter = 0;
 
+/**
+ * GET /health on the node's metrics port, which keeps the details (drivers, databases, node, pid)
+ * that the public /health leaves out. Start the server with `METRICS_PORT: '0'`.
+ */
+export async function healthDetails(server: TestServer): Promise<{ status: number; body: Record<string, unknown> }> {
+  const port = server.web.metrics?.port;
+  if (port === undefined) throw new Error('healthDetails needs a server started with METRICS_PORT');
+  const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(10_000) });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
 /** `worker`: also run a queue worker in the process (as `marg start` does), polling every 20 ms. */
 export async function startTestServer(env: RawEnv = {}, options: { worker?: boolean; log?: LoggerOptions['destination'] } = {}): Promise<TestServer> {
   const platform = await createTestPlatform(env, { log: options.log });

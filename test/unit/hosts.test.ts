@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { appFromHost, hostName, safeRedirectTarget } from '../../src/http/hosts.ts';
+import type { FastifyRequest } from 'fastify';
+import { allowedHost, appFromHost, appUrl, hostName, safeRedirectTarget } from '../../src/http/hosts.ts';
 
 const DOMAIN = 'marg.localhost';
 const APPS: ReadonlySet<string> = new Set(['accounts', 'flow', 'links']);
@@ -31,6 +32,21 @@ describe('appFromHost', () => {
       '[::1]:8080',
       '[::1]',
       '[flow.marg.localhost]:8080',
+      // The probe's case and port-injection variants.
+      'flow.marg.localhost:@evil.example',
+      'flow.marg.localhost:80@evil.example',
+      'flow.marg.localhost:@evil.example:80',
+      'flow.marg.localhost:',
+      'flow.marg.localhost:0',
+      'flow.marg.localhost:65536',
+      'flow.marg.localhost:8080:9090',
+      'flow.marg.localhost:http',
+      'flow.marg.localhost:8080/x',
+      'flow.marg.localhost:8080 ',
+      'evil.example',
+      'flow.marg.localhost.evil.example',
+      'FLOW.MARG.LOCALHOST.',
+      'user@flow.marg.localhost',
     ];
     for (const host of refused) assert.equal(appFromHost(host, DOMAIN, APPS), undefined, JSON.stringify(host));
   });
@@ -40,6 +56,62 @@ describe('appFromHost', () => {
     assert.equal(hostName('flow.marg.localhost'), 'flow.marg.localhost');
     assert.equal(hostName('[::1]:8080'), '[::1]');
     assert.equal(hostName('[2001:db8::1]'), '[2001:db8::1]');
+  });
+});
+
+describe('allowedHost', () => {
+  const ALIASES: ReadonlySet<string> = new Set(['www.marg.test', '192.0.2.7']);
+  const allowed = (host: string | undefined) => allowedHost(host, DOMAIN, APPS, ALIASES);
+
+  it('allows an app host, the bare domain and an alias, in any case, with a port of 1-65535', () => {
+    assert.deepEqual(allowed('flow.marg.localhost'), { app: 'flow', port: undefined });
+    assert.deepEqual(allowed('FLOW.Marg.localhost:8080'), { app: 'flow', port: 8080 });
+    assert.deepEqual(allowed('links.marg.localhost:65535'), { app: 'links', port: 65535 });
+    assert.deepEqual(allowed('marg.localhost:8080'), { app: undefined, port: 8080 });
+    assert.deepEqual(allowed('WWW.marg.test'), { app: undefined, port: undefined });
+    assert.deepEqual(allowed('192.0.2.7:80'), { app: undefined, port: 80 });
+  });
+
+  it('refuses the probe, port injection, other domains, look-alikes, a trailing dot and a missing Host', () => {
+    for (const host of [
+      undefined,
+      '',
+      'flow.marg.localhost:@evil.example',
+      'flow.marg.localhost:80@evil.example',
+      'evil.example',
+      'evil.example:8080',
+      'flow.marg.localhost.evil.example',
+      'flow.marg.localhost.',
+      'marg.localhost.',
+      'flow.marg.localhost:99999',
+      'flow.marg.localhost:-1',
+      'nope.marg.localhost',
+      '192.0.2.8',
+      'www.marg.test.evil.example',
+      '[::1]:8080',
+    ]) {
+      assert.equal(allowed(host), undefined, JSON.stringify(host));
+    }
+  });
+});
+
+describe('appUrl', () => {
+  const request = (host: string | undefined, protocol = 'http') => ({ headers: { host }, protocol }) as unknown as FastifyRequest;
+
+  it('builds the URL from MARG_DOMAIN, keeping only a valid port and an http(s) scheme', () => {
+    assert.equal(appUrl(request('FLOW.MARG.LOCALHOST:8080'), DOMAIN, 'links', '/x'), 'http://links.marg.localhost:8080/x');
+    assert.equal(appUrl(request('flow.marg.localhost:8443', 'https'), DOMAIN, 'accounts', '/signin'), 'https://accounts.marg.localhost:8443/signin');
+    assert.equal(appUrl(request('flow.marg.localhost:80'), DOMAIN, 'flow'), 'http://flow.marg.localhost/');
+    assert.equal(appUrl(request('flow.marg.localhost:443', 'https'), DOMAIN, 'flow'), 'https://flow.marg.localhost/');
+    assert.equal(appUrl(request('flow.marg.localhost', 'javascript'), DOMAIN, 'flow'), 'http://flow.marg.localhost/');
+  });
+
+  it('never copies an injected host or port', () => {
+    for (const host of ['flow.marg.localhost:@evil.example', 'flow.marg.localhost:80@evil.example', 'evil.example', 'flow.marg.localhost.evil.example', undefined]) {
+      const url = appUrl(request(host), DOMAIN, 'accounts', '/signin');
+      assert.doesNotMatch(url, /evil|@/, String(host));
+      assert.equal(new URL(url).hostname, 'accounts.marg.localhost');
+    }
   });
 });
 
