@@ -26,6 +26,7 @@ import { html } from './html.ts';
 import { errorPage } from './layout.ts';
 import { loggableUrl, maintenanceGate } from './maintenance.ts';
 import { requestLimits } from './rate-limit.ts';
+import { routePath } from './route-path.ts';
 import { fastifyTrustProxy } from '../config/trusted-proxies.ts';
 import { SessionManager } from './session.ts';
 import { readWritePlugin } from './read-write-plugin.ts';
@@ -187,7 +188,8 @@ async function sendError(request: FastifyRequest, reply: FastifyReply, error: Ht
 }
 
 function wantsJson(request: FastifyRequest): boolean {
-  if (/^\/[a-z-]+\/api(\/|$)/.test(request.url) || request.url.startsWith('/health')) return true;
+  const route = routePath(request);
+  if (/^\/[a-z0-9-]+\/api(\/|$)/.test(route) || route.startsWith('/health')) return true;
   const accept = request.headers.accept ?? '';
   return accept.includes('application/json') && !accept.includes('text/html');
 }
