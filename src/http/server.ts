@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
-import formbody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { decodeAppKey } from '../config/app-key.ts';
 import { healthRoutes } from '../observability/health.ts';
@@ -15,10 +14,12 @@ import { MaintenanceMonitor } from '../maintenance/monitor.ts';
 import { MaintenanceSecrets } from '../maintenance/secrets.ts';
 import { AppContext } from './app-context.ts';
 import { assetRoutes } from './assets.ts';
+import { registerBodyParsers } from './body-guard.ts';
 import { verifyCsrf } from './csrf.ts';
 import { HttpError } from './errors.ts';
+import { clientErrorHandler, clientErrorMessage, frameworkError, quotedUrl } from './framework-errors.ts';
 import { appFromHost, isSharedPath } from './hosts.ts';
-import { nodeHeader } from './node-header.ts';
+import { nodeHeader, nodeName } from './node-header.ts';
 import { closeConnectionsWhileDraining } from './drain-connections.ts';
 import { refuseNulCharacters } from './nul-guard.ts';
 import { securityHeaders } from './security-headers.ts';
@@ -35,7 +36,18 @@ import { sessionRoutes } from './session-routes.ts';
 import { validatorCompiler } from './validation.ts';
 
 const UNKNOWN_HOST_PREFIX = '/_unknown-host';
-const ERROR_TITLES: Readonly<Record<number, string>> = { 403: 'Forbidden', 404: 'Not found', 413: 'Request too large', 429: 'Too many requests', 503: 'Service unavailable' };
+const ERROR_TITLES: Readonly<Record<number, string>> = {
+  403: 'Forbidden',
+  404: 'Not found',
+  413: 'Request too large',
+  414: 'URL too long',
+  429: 'Too many requests',
+  503: 'Service unavailable',
+};
+/** A validation error lists at most this many fields, each name and message cut to these lengths. */
+const MAX_ERROR_FIELDS = 20;
+const MAX_FIELD_NAME = 100;
+const MAX_FIELD_MESSAGE = 200;
 const CODE_TITLES: Readonly<Record<string, string>> = { maintenance: 'Down for maintenance' };
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -48,8 +60,21 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
     services.logger.warn('TRUSTED_PROXIES=*: every peer may set the client IP and scheme (X-Forwarded-For/-Proto); only safe when nothing but your proxies can reach this node');
   }
 
+  const withSecurityHeaders = securityHeaders(config.domain);
+  const withNodeHeader = nodeHeader(config.nodeName);
   const server = Fastify({
     loggerInstance: services.logger,
+    // What Node's HTTP parser refuses (431, 414, not HTTP) and what Fastify refuses before routing
+    // (a bad percent-escape, a path parameter too long) get Marg's error shape and headers too.
+    clientErrorHandler: clientErrorHandler(config.domain, nodeName(config.nodeName), (fields) => services.logger.info(fields, 'request refused by the HTTP parser')),
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      // Fastify runs no hook for these requests: the headers every answer carries are added here.
+      const instance = server as unknown as FastifyInstance;
+      withNodeHeader.call(instance, request, reply, () => {});
+      withSecurityHeaders.call(instance, request, reply, () => {});
+      void sendError(request, reply, frameworkError(error), ctx);
+    },
     bodyLimit: config.http.bodyLimit,
     // TRUSTED_PROXIES: only these peers' X-Forwarded-For/-Proto set request.ip and request.protocol (Secure cookies, HSTS).
     trustProxy: fastifyTrustProxy(config.trustedProxies),
@@ -71,6 +96,8 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as MargFastify;
 
   server.setValidatorCompiler(validatorCompiler);
+  // Fastify's default joins every validation error into the message, which the error handler never shows.
+  server.setSchemaErrorFormatter((_errors, dataVar) => new Error(`Invalid ${dataVar}.`));
   const labelsOf = routeLabeller([...appNames]);
   await server.register(httpMetrics, { labelsOf });
   server.addHook('onResponse', async (request, reply) => {
@@ -94,7 +121,7 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
   server.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  server.addHook('onRequest', nodeHeader(config.nodeName));
+  server.addHook('onRequest', withNodeHeader);
   server.addHook('onSend', closeConnectionsWhileDraining(lifecycle));
 
   const sessions = new SessionManager(
@@ -106,13 +133,13 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
   // Set before any plugin registers: each plugin context keeps the handlers it was registered under.
   server.setNotFoundHandler(async (request, reply) => {
     if (request.url.startsWith(UNKNOWN_HOST_PREFIX)) return unknownHost(request, reply, ctx);
-    return sendError(request, reply, new HttpError(404, 'not_found', `Nothing at ${request.method} ${request.originalUrl}.`), ctx);
+    return sendError(request, reply, new HttpError(404, 'not_found', `Nothing at ${request.method} ${quotedUrl(request.originalUrl)}.`), ctx);
   });
   server.setErrorHandler(async (error: FastifyError, request, reply) => sendError(request, reply, toHttpError(error, request), ctx));
 
   await server.register(cookie);
-  await server.register(formbody);
-  server.addHook('onRequest', securityHeaders(config.domain));
+  await registerBodyParsers(server);
+  server.addHook('onRequest', withSecurityHeaders);
 
   if (Object.values(config.databases).some((db) => db.connection !== 'sqlite' && db.readHosts.length > 0)) {
     await server.register(readWritePlugin, { stickySeconds: config.db.stickySeconds });
@@ -145,19 +172,35 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
 function toHttpError(error: FastifyError, request: FastifyRequest): HttpError {
   if (error instanceof HttpError) return error;
   if (error.validation) {
-    const fields: Record<string, string> = {};
-    for (const issue of error.validation) {
+    // Bounded whatever was sent: at most MAX_ERROR_FIELDS fields, names and messages cut short.
+    const fields = new Map<string, string>();
+    let unlisted = 0;
+    // Wrong and missing fields first, unknown ones after: a flood of unknown keys cannot hide the real problem.
+    const issues = [...error.validation.filter((i) => !isUnknownField(i)), ...error.validation.filter(isUnknownField)];
+    for (const issue of issues) {
       const params = issue.params as { missingProperty?: string; additionalProperty?: string };
-      const field = params.missingProperty ?? params.additionalProperty ?? issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
+      const field = clip(params.missingProperty ?? params.additionalProperty ?? issue.instancePath.replace(/^\//, '').replaceAll('/', '.'), MAX_FIELD_NAME);
       const message = params.additionalProperty ? 'is not an allowed field' : (issue.message ?? 'is invalid');
-      fields[field || error.validationContext || 'body'] ??= message;
+      const key = field || error.validationContext || 'body';
+      if (fields.has(key)) continue;
+      if (fields.size < MAX_ERROR_FIELDS) fields.set(key, clip(message, MAX_FIELD_MESSAGE));
+      else unlisted++;
     }
-    return new HttpError(400, 'validation_failed', `Invalid ${error.validationContext ?? 'request'}.`, fields);
+    const more = unlisted > 0 ? ` ${unlisted} more problem${unlisted === 1 ? ' is' : 's are'} not listed.` : '';
+    return new HttpError(400, 'validation_failed', `Invalid ${error.validationContext ?? 'request'}.${more}`, Object.fromEntries(fields));
   }
   const status = error.statusCode ?? 500;
-  if (status >= 400 && status < 500) return new HttpError(status, clientErrorCode(error), error.message);
+  if (status >= 400 && status < 500) return new HttpError(status, clientErrorCode(error), clientErrorMessage(error, request.url, request.originalUrl));
   request.log.error({ err: error }, 'unhandled error');
   return new HttpError(500, 'internal_error', 'Something went wrong on our side. It has been logged.');
+}
+
+function isUnknownField(issue: { params: unknown }): boolean {
+  return (issue.params as { additionalProperty?: string }).additionalProperty !== undefined;
+}
+
+function clip(text: string, length: number): string {
+  return text.length > length ? `${text.slice(0, length)}…` : text;
 }
 
 function clientErrorCode(error: FastifyError): string {
