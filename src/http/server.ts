@@ -27,7 +27,7 @@ import { html } from './html.ts';
 import { errorPage } from './layout.ts';
 import { loggableUrl, maintenanceGate } from './maintenance.ts';
 import { requestLimits } from './rate-limit.ts';
-import { routePath } from './route-path.ts';
+import { normalisePath, routePath } from './route-path.ts';
 import { fastifyTrustProxy } from '../config/trusted-proxies.ts';
 import { SessionManager } from './session.ts';
 import { readWritePlugin } from './read-write-plugin.ts';
@@ -231,8 +231,10 @@ async function sendError(request: FastifyRequest, reply: FastifyReply, error: Ht
 }
 
 function wantsJson(request: FastifyRequest): boolean {
-  const route = routePath(request);
-  if (/^\/[a-z0-9-]+\/api(\/|$)/.test(route) || route.startsWith('/health')) return true;
+  // The route matched, or the path as the router decoded it (`/api` alone on the links host is routed as a slug).
+  for (const path of [routePath(request), normalisePath(request.url)]) {
+    if (/^\/[a-z0-9-]+\/api(\/|$)/.test(path) || path.startsWith('/health')) return true;
+  }
   const accept = request.headers.accept ?? '';
   return accept.includes('application/json') && !accept.includes('text/html');
 }
