@@ -73,7 +73,10 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
       const instance = server as unknown as FastifyInstance;
       withNodeHeader.call(instance, request, reply, () => {});
       withSecurityHeaders.call(instance, request, reply, () => {});
-      void sendError(request, reply, frameworkError(error), ctx);
+      const refusal = frameworkError(error);
+      if (refusal.statusCode >= 500) request.log.error({ err: error }, 'unhandled error');
+      request.log.info({ method: request.method, url: quotedUrl(request.originalUrl), host: request.headers.host, status: refusal.statusCode, code: refusal.code }, 'request refused before routing');
+      void sendError(request, reply, refusal, ctx);
     },
     bodyLimit: config.http.bodyLimit,
     // TRUSTED_PROXIES: only these peers' X-Forwarded-For/-Proto set request.ip and request.protocol (Secure cookies, HSTS).
