@@ -33,21 +33,10 @@ import { SessionManager } from './session.ts';
 import { readWritePlugin } from './read-write-plugin.ts';
 import { sessionPlugin } from './session-plugin.ts';
 import { sessionRoutes } from './session-routes.ts';
-import { validatorCompiler } from './validation.ts';
+import { validationError, validatorCompiler } from './validation.ts';
 
 const UNKNOWN_HOST_PREFIX = '/_unknown-host';
-const ERROR_TITLES: Readonly<Record<number, string>> = {
-  403: 'Forbidden',
-  404: 'Not found',
-  413: 'Request too large',
-  414: 'URL too long',
-  429: 'Too many requests',
-  503: 'Service unavailable',
-};
-/** A validation error lists at most this many fields, each name and message cut to these lengths. */
-const MAX_ERROR_FIELDS = 20;
-const MAX_FIELD_NAME = 100;
-const MAX_FIELD_MESSAGE = 200;
+const ERROR_TITLES: Readonly<Record<number, string>> = { 403: 'Forbidden', 404: 'Not found', 413: 'Request too large', 414: 'URL too long', 429: 'Too many requests', 503: 'Service unavailable' };
 const CODE_TITLES: Readonly<Record<string, string>> = { maintenance: 'Down for maintenance' };
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -174,36 +163,11 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
 /** Every failure becomes a 4xx with a code; anything unexpected is a logged 500. */
 function toHttpError(error: FastifyError, request: FastifyRequest): HttpError {
   if (error instanceof HttpError) return error;
-  if (error.validation) {
-    // Bounded whatever was sent: at most MAX_ERROR_FIELDS fields, names and messages cut short.
-    const fields = new Map<string, string>();
-    let unlisted = 0;
-    // Wrong and missing fields first, unknown ones after: a flood of unknown keys cannot hide the real problem.
-    const issues = [...error.validation.filter((i) => !isUnknownField(i)), ...error.validation.filter(isUnknownField)];
-    for (const issue of issues) {
-      const params = issue.params as { missingProperty?: string; additionalProperty?: string };
-      const field = clip(params.missingProperty ?? params.additionalProperty ?? issue.instancePath.replace(/^\//, '').replaceAll('/', '.'), MAX_FIELD_NAME);
-      const message = params.additionalProperty ? 'is not an allowed field' : (issue.message ?? 'is invalid');
-      const key = field || error.validationContext || 'body';
-      if (fields.has(key)) continue;
-      if (fields.size < MAX_ERROR_FIELDS) fields.set(key, clip(message, MAX_FIELD_MESSAGE));
-      else unlisted++;
-    }
-    const more = unlisted > 0 ? ` ${unlisted} more problem${unlisted === 1 ? ' is' : 's are'} not listed.` : '';
-    return new HttpError(400, 'validation_failed', `Invalid ${error.validationContext ?? 'request'}.${more}`, Object.fromEntries(fields));
-  }
+  if (error.validation) return validationError(error.validation, error.validationContext);
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) return new HttpError(status, clientErrorCode(error), clientErrorMessage(error, request.url, request.originalUrl));
   request.log.error({ err: error }, 'unhandled error');
   return new HttpError(500, 'internal_error', 'Something went wrong on our side. It has been logged.');
-}
-
-function isUnknownField(issue: { params: unknown }): boolean {
-  return (issue.params as { additionalProperty?: string }).additionalProperty !== undefined;
-}
-
-function clip(text: string, length: number): string {
-  return text.length > length ? `${text.slice(0, length)}…` : text;
 }
 
 function clientErrorCode(error: FastifyError): string {
