@@ -20,7 +20,7 @@ import { HttpError } from './errors.ts';
 import { clientErrorHandler, clientErrorMessage, frameworkError, quotedUrl } from './framework-errors.ts';
 import { appFromHost, isSharedPath } from './hosts.ts';
 import { nodeHeader, nodeName } from './node-header.ts';
-import { closeConnectionsWhileDraining } from './drain-connections.ts';
+import { closeConnectionsWhileDraining, shuttingDown } from './drain-connections.ts';
 import { refuseNulCharacters } from './nul-guard.ts';
 import { securityHeaders } from './security-headers.ts';
 import { html } from './html.ts';
@@ -82,7 +82,8 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
       const app = appFromHost(req.headers.host, config.domain, appNames);
       return `${app ? `/${app}` : UNKNOWN_HOST_PREFIX}${url}`;
     },
-    return503OnClosing: true,
+    // Requests that arrive while closing get shuttingDown() below, through the error handler.
+    return503OnClosing: false,
     // One line per request (onResponse below) instead of Fastify's two: logging was the largest cost per request.
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as MargFastify;
@@ -132,6 +133,13 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
   await server.register(cookie);
   await registerBodyParsers(server);
   server.addHook('onRequest', withSecurityHeaders);
+  let closing = false;
+  server.addHook('preClose', async () => {
+    closing = true;
+  });
+  server.addHook('onRequest', async () => {
+    if (closing) throw shuttingDown();
+  });
 
   if (Object.values(config.databases).some((db) => db.connection !== 'sqlite' && db.readHosts.length > 0)) {
     await server.register(readWritePlugin, { stickySeconds: config.db.stickySeconds });

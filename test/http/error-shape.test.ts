@@ -104,6 +104,43 @@ describe('errors the framework and Node raise have Marg\'s shape and headers', (
   });
 });
 
+describe('a request that arrives while the server closes', () => {
+  it('gets a 503 in Marg\'s shape, with the headers, and the connection closed', async () => {
+    const server = await startTestServer();
+    const host = `flow.marg.localhost:${server.port}`;
+    try {
+      const socket = connect(server.port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', () => {});
+      const ended = new Promise((resolve) => socket.on('close', resolve));
+      await new Promise((resolve) => socket.once('connect', resolve));
+      // A request in flight holds the connection open through the close; a second one is pipelined behind it.
+      const body = JSON.stringify({ email: 'a@example.test', password: 'x' });
+      socket.write(`POST /api/session HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const closed = server.web.server.close();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      socket.write(`${body.slice(5)}GET /api/me HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      socket.destroy();
+      await closed;
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const second = raw.slice(raw.indexOf('HTTP/1.1', 1));
+      assert.match(raw, /^HTTP\/1.1 401/, 'the request in flight is answered');
+      const split = second.indexOf('\r\n\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of second.slice(0, split).split('\r\n').slice(1)) headers[line.slice(0, line.indexOf(':')).toLowerCase()] = line.slice(line.indexOf(':') + 1).trim();
+      const response: RawResponse = { status: Number(second.split(' ')[1]), headers, body: second.slice(split + 4) };
+      assertMargError(response, 503, 'shutting_down', 'while closing');
+      assert.equal(headers.connection, 'close');
+      assert.equal(headers['retry-after'], '1');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('absurd bodies are refused early and validation errors are bounded', () => {
   let server: TestServer;
   before(async () => {
