@@ -137,9 +137,7 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
   server.addHook('preClose', async () => {
     closing = true;
   });
-  server.addHook('onRequest', async () => {
-    if (closing) throw shuttingDown();
-  });
+  server.addHook('onRequest', (_request, _reply, done) => done(closing ? shuttingDown() : undefined));
 
   if (Object.values(config.databases).some((db) => db.connection !== 'sqlite' && db.readHosts.length > 0)) {
     await server.register(readWritePlugin, { stickySeconds: config.db.stickySeconds });
