@@ -4,6 +4,7 @@ import type { MaintenanceMonitor } from '../maintenance/monitor.ts';
 import { BYPASS_LIFETIME_SECONDS, MaintenanceSecrets } from '../maintenance/secrets.ts';
 import { HttpError } from './errors.ts';
 import { isSharedPath } from './hosts.ts';
+import { routePath } from './route-path.ts';
 
 /** The cookie `/<secret>` sets; shared by every app host through SESSION_DOMAIN, like the session. */
 export const BYPASS_COOKIE = 'marg_maintenance';
@@ -34,7 +35,8 @@ export interface MaintenanceGateOptions {
 export function maintenanceGate(options: MaintenanceGateOptions) {
   const { monitor, secrets, cookieDomain } = options;
   return async function maintenance(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    if (isSharedPath(request.url)) return undefined;
+    // The route the router matched: `/%68ealth` on an app host is routed as the app's, and is gated.
+    if (isSharedPath(routePath(request))) return undefined;
     const state = await monitor.current();
     if (!state) return undefined;
     if (state.secretHash) {

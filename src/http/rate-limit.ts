@@ -3,15 +3,19 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimiter, RateLimitStore } from '../ratelimit/contract.ts';
 import { withTimeout } from '../support/timeout.ts';
 import { HttpError } from './errors.ts';
+import { routePath } from './route-path.ts';
 
 const WINDOW_MS = 60_000;
 // A rate-limit store that hangs must not hold the API: the request goes through, with a warning.
 const STORE_TIMEOUT_MS = 1_000;
 const WARN_EVERY_MS = 10_000;
-/** `/<app>/api…` after host routing (unknown hosts are `/_unknown-host/…`, which this never matches). */
-const API_PATH = /^\/([a-z0-9-]+)\/api(?:[/?]|$)/;
+/**
+ * `/<app>/api…` after host routing (unknown hosts are `/_unknown-host/…`, which this never matches).
+ * Both patterns are matched against the route the router picked (routePath), never the raw URL.
+ */
+const API_PATH = /^\/([a-z0-9-]+)\/api(?:\/|$)/;
 /** The JSON sign-in on every host, and the sign-in form on the accounts host. */
-const SIGNIN_PATH = /^\/[a-z0-9-]+\/(?:api\/session|signin)(?:\?|$)/;
+const SIGNIN_PATH = /^\/[a-z0-9-]+\/(?:api\/session|signin)$/;
 
 export interface RequestLimitsOptions {
   readonly store: RateLimitStore;
@@ -66,8 +70,9 @@ export function requestLimits(options: RequestLimitsOptions) {
   }
 
   return async function limitRequests(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const apiMatch = api ? API_PATH.exec(request.url) : null;
-    const isSignIn = signin !== undefined && request.method === 'POST' && SIGNIN_PATH.test(request.url);
+    const route = routePath(request);
+    const apiMatch = api ? API_PATH.exec(route) : null;
+    const isSignIn = signin !== undefined && request.method === 'POST' && SIGNIN_PATH.test(route);
     if (!apiMatch && !isSignIn) return;
 
     const now = Date.now();

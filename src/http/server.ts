@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
-import formbody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { decodeAppKey } from '../config/app-key.ts';
 import { healthRoutes } from '../observability/health.ts';
@@ -15,26 +14,29 @@ import { MaintenanceMonitor } from '../maintenance/monitor.ts';
 import { MaintenanceSecrets } from '../maintenance/secrets.ts';
 import { AppContext } from './app-context.ts';
 import { assetRoutes } from './assets.ts';
+import { registerBodyParsers } from './body-guard.ts';
 import { verifyCsrf } from './csrf.ts';
 import { HttpError } from './errors.ts';
+import { clientErrorHandler, clientErrorMessage, frameworkError, quotedUrl } from './framework-errors.ts';
 import { appFromHost, isSharedPath, refuseForeignHosts } from './hosts.ts';
 import { nodeHeader } from './node-header.ts';
-import { closeConnectionsWhileDraining } from './drain-connections.ts';
+import { closeConnectionsWhileDraining, shuttingDown } from './drain-connections.ts';
 import { refuseNulCharacters } from './nul-guard.ts';
 import { securityHeaders } from './security-headers.ts';
 import { html } from './html.ts';
 import { errorPage } from './layout.ts';
 import { loggableUrl, maintenanceGate } from './maintenance.ts';
 import { requestLimits } from './rate-limit.ts';
+import { normalisePath, routePath } from './route-path.ts';
 import { fastifyTrustProxy } from '../config/trusted-proxies.ts';
 import { SessionManager } from './session.ts';
 import { readWritePlugin } from './read-write-plugin.ts';
 import { sessionPlugin } from './session-plugin.ts';
 import { sessionRoutes } from './session-routes.ts';
-import { validatorCompiler } from './validation.ts';
+import { validationError, validatorCompiler } from './validation.ts';
 
 const UNKNOWN_HOST_PREFIX = '/_unknown-host';
-const ERROR_TITLES: Readonly<Record<number, string>> = { 403: 'Forbidden', 404: 'Not found', 413: 'Request too large', 429: 'Too many requests', 503: 'Service unavailable' };
+const ERROR_TITLES: Readonly<Record<number, string>> = { 403: 'Forbidden', 404: 'Not found', 413: 'Request too large', 414: 'URL too long', 429: 'Too many requests', 503: 'Service unavailable' };
 const CODE_TITLES: Readonly<Record<string, string>> = { maintenance: 'Down for maintenance' };
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -47,8 +49,25 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
     services.logger.warn('TRUSTED_PROXIES=*: every peer may set the client IP and scheme (X-Forwarded-For/-Proto); only safe when nothing but your proxies can reach this node');
   }
 
+  const withSecurityHeaders = securityHeaders(config.domain);
+  // MARG_NODE_HEADER: off unless asked for (a cluster's web nodes); undefined when off.
+  const withNodeHeader = nodeHeader(config);
   const server = Fastify({
     loggerInstance: services.logger,
+    // What Node's HTTP parser refuses (431, 414, not HTTP) and what Fastify refuses before routing
+    // (a bad percent-escape, a path parameter too long) get Marg's error shape and headers too.
+    clientErrorHandler: clientErrorHandler(config.domain, withNodeHeader ? config.nodeName : undefined, (fields) => services.logger.info(fields, 'request refused by the HTTP parser')),
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      // Fastify runs no hook for these requests: the headers every answer carries are added here.
+      const instance = server as unknown as FastifyInstance;
+      withNodeHeader?.call(instance, request, reply, () => {});
+      withSecurityHeaders.call(instance, request, reply, () => {});
+      const refusal = frameworkError(error);
+      if (refusal.statusCode >= 500) request.log.error({ err: error }, 'unhandled error');
+      request.log.info({ method: request.method, url: quotedUrl(request.originalUrl), host: request.headers.host, status: refusal.statusCode, code: refusal.code }, 'request refused before routing');
+      void sendError(request, reply, refusal, ctx);
+    },
     bodyLimit: config.http.bodyLimit,
     // TRUSTED_PROXIES: only these peers' X-Forwarded-For/-Proto set request.ip and request.protocol (Secure cookies, HSTS).
     trustProxy: fastifyTrustProxy(config.trustedProxies),
@@ -64,12 +83,15 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
       const app = appFromHost(req.headers.host, config.domain, appNames);
       return `${app ? `/${app}` : UNKNOWN_HOST_PREFIX}${url}`;
     },
-    return503OnClosing: true,
+    // Requests that arrive while closing get shuttingDown() below, through the error handler.
+    return503OnClosing: false,
     // One line per request (onResponse below) instead of Fastify's two: logging was the largest cost per request.
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as MargFastify;
 
   server.setValidatorCompiler(validatorCompiler);
+  // Fastify's default joins every validation error into the message, which the error handler never shows.
+  server.setSchemaErrorFormatter((_errors, dataVar) => new Error(`Invalid ${dataVar}.`));
   const labelsOf = routeLabeller([...appNames]);
   await server.register(httpMetrics, { labelsOf });
   server.addHook('onResponse', async (request, reply) => {
@@ -93,8 +115,7 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
   server.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  const nodeHeaderHook = nodeHeader(config);
-  if (nodeHeaderHook) server.addHook('onRequest', nodeHeaderHook);
+  if (withNodeHeader) server.addHook('onRequest', withNodeHeader);
   server.addHook('onSend', closeConnectionsWhileDraining(lifecycle));
 
   const sessions = new SessionManager(
@@ -106,13 +127,18 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
   // Set before any plugin registers: each plugin context keeps the handlers it was registered under.
   server.setNotFoundHandler(async (request, reply) => {
     if (request.url.startsWith(UNKNOWN_HOST_PREFIX)) return unknownHost(request, reply, ctx);
-    return sendError(request, reply, new HttpError(404, 'not_found', `Nothing at ${request.method} ${request.originalUrl}.`), ctx);
+    return sendError(request, reply, new HttpError(404, 'not_found', `Nothing at ${request.method} ${quotedUrl(request.originalUrl)}.`), ctx);
   });
   server.setErrorHandler(async (error: FastifyError, request, reply) => sendError(request, reply, toHttpError(error, request), ctx));
 
   await server.register(cookie);
-  await server.register(formbody);
-  server.addHook('onRequest', securityHeaders(config.domain));
+  await registerBodyParsers(server);
+  server.addHook('onRequest', withSecurityHeaders);
+  let closing = false;
+  server.addHook('preClose', async () => {
+    closing = true;
+  });
+  server.addHook('onRequest', (_request, _reply, done) => done(closing ? shuttingDown() : undefined));
 
   if (Object.values(config.databases).some((db) => db.connection !== 'sqlite' && db.readHosts.length > 0)) {
     await server.register(readWritePlugin, { stickySeconds: config.db.stickySeconds });
@@ -147,18 +173,9 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
 /** Every failure becomes a 4xx with a code; anything unexpected is a logged 500. */
 function toHttpError(error: FastifyError, request: FastifyRequest): HttpError {
   if (error instanceof HttpError) return error;
-  if (error.validation) {
-    const fields: Record<string, string> = {};
-    for (const issue of error.validation) {
-      const params = issue.params as { missingProperty?: string; additionalProperty?: string };
-      const field = params.missingProperty ?? params.additionalProperty ?? issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
-      const message = params.additionalProperty ? 'is not an allowed field' : (issue.message ?? 'is invalid');
-      fields[field || error.validationContext || 'body'] ??= message;
-    }
-    return new HttpError(400, 'validation_failed', `Invalid ${error.validationContext ?? 'request'}.`, fields);
-  }
+  if (error.validation) return validationError(error.validation, error.validationContext);
   const status = error.statusCode ?? 500;
-  if (status >= 400 && status < 500) return new HttpError(status, clientErrorCode(error), error.message);
+  if (status >= 400 && status < 500) return new HttpError(status, clientErrorCode(error), clientErrorMessage(error, request.url, request.originalUrl));
   request.log.error({ err: error }, 'unhandled error');
   return new HttpError(500, 'internal_error', 'Something went wrong on our side. It has been logged.');
 }
@@ -191,7 +208,10 @@ async function sendError(request: FastifyRequest, reply: FastifyReply, error: Ht
 }
 
 function wantsJson(request: FastifyRequest): boolean {
-  if (/^\/[a-z-]+\/api(\/|$)/.test(request.url) || request.url.startsWith('/health')) return true;
+  // The route matched, or the path as the router decoded it (`/api` alone on the links host is routed as a slug).
+  for (const path of [routePath(request), normalisePath(request.url)]) {
+    if (/^\/[a-z0-9-]+\/api(\/|$)/.test(path) || path.startsWith('/health')) return true;
+  }
   const accept = request.headers.accept ?? '';
   return accept.includes('application/json') && !accept.includes('text/html');
 }

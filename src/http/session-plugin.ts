@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import type { Config } from '../config/config.ts';
 import { HttpError } from './errors.ts';
 import { isSharedPath } from './hosts.ts';
+import { routePath } from './route-path.ts';
 import { Session, type SessionManager } from './session.ts';
 
 declare module 'fastify' {
@@ -33,7 +34,7 @@ export const sessionPlugin = fp<{ manager: SessionManager; config: Config['sessi
 
   app.addHook('onRequest', async (request) => {
     const id = request.cookies[config.cookie];
-    if (!id || isSharedPath(request.url)) return;
+    if (!id || isSharedPath(routePath(request))) return;
     try {
       request.session = (await manager.load(id)) ?? null;
     } catch (error) {
@@ -42,7 +43,7 @@ export const sessionPlugin = fp<{ manager: SessionManager; config: Config['sessi
   });
 
   app.addHook('onSend', async (request, reply) => {
-    if (storeFailed.has(request) || isSharedPath(request.url)) return;
+    if (storeFailed.has(request) || isSharedPath(routePath(request))) return;
     const session = request.session;
     if (!session) {
       if (request.cookies[config.cookie]) clearCookies(reply, config);

@@ -1,11 +1,17 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { FastifySchemaCompiler } from 'fastify';
+import type { FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify';
+import { HttpError } from './errors.ts';
 
 // Bodies are checked as sent: a number where a string belongs is a 400, never silently
 // converted. Query strings and path params are text by nature, so they are coerced.
 const bodies = addFormats.default(new Ajv({ allErrors: true, coerceTypes: false, useDefaults: true, removeAdditional: false, strict: false }));
 const params = addFormats.default(new Ajv({ allErrors: true, coerceTypes: 'array', useDefaults: true, removeAdditional: false, strict: false }));
+
+/** A validation error lists at most this many fields, each name and message cut to these lengths. */
+const MAX_ERROR_FIELDS = 20;
+const MAX_FIELD_NAME = 100;
+const MAX_FIELD_MESSAGE = 200;
 
 // Ajv coerces any text that Number() accepts ("1e3", "0x10", " 7"); an integer in a URL must be plain digits.
 const PLAIN_INTEGER = /^-?[0-9]+$/;
@@ -38,4 +44,33 @@ function integerProperties(schema: unknown): string[] {
 
 function integerError(name: string): ErrorObject {
   return { instancePath: `/${name}`, schemaPath: '#/type', keyword: 'type', params: { type: 'integer' }, message: 'must be an integer' };
+}
+
+/**
+ * The 400 for a failed validation, bounded whatever was sent: at most MAX_ERROR_FIELDS fields
+ * (wrong and missing ones first, unknown ones after, so a flood of unknown keys cannot hide the
+ * real problem), names and messages cut short, the rest counted in the message.
+ */
+export function validationError(issues: readonly FastifySchemaValidationError[], context: string | undefined): HttpError {
+  const fields = new Map<string, string>();
+  let unlisted = 0;
+  for (const issue of [...issues.filter((i) => !isUnknownField(i)), ...issues.filter(isUnknownField)]) {
+    const params = issue.params as { missingProperty?: string; additionalProperty?: string };
+    const field = clip(params.missingProperty ?? params.additionalProperty ?? issue.instancePath.replace(/^\//, '').replaceAll('/', '.'), MAX_FIELD_NAME);
+    const message = params.additionalProperty ? 'is not an allowed field' : (issue.message ?? 'is invalid');
+    const key = field || context || 'body';
+    if (fields.has(key)) continue;
+    if (fields.size < MAX_ERROR_FIELDS) fields.set(key, clip(message, MAX_FIELD_MESSAGE));
+    else unlisted++;
+  }
+  const more = unlisted > 0 ? ` ${unlisted} more problem${unlisted === 1 ? ' is' : 's are'} not listed.` : '';
+  return new HttpError(400, 'validation_failed', `Invalid ${context ?? 'request'}.${more}`, Object.fromEntries(fields));
+}
+
+function isUnknownField(issue: FastifySchemaValidationError): boolean {
+  return (issue.params as { additionalProperty?: string }).additionalProperty !== undefined;
+}
+
+function clip(text: string, length: number): string {
+  return text.length > length ? `${text.slice(0, length)}…` : text;
 }

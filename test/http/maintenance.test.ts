@@ -68,6 +68,8 @@ describe('maintenance mode on the web role', () => {
     for (const path of ['/health', '/health/live', '/health/ready', '/assets/marg.css']) {
       assert.equal((await client.get('flow', path)).status, 200, path);
     }
+    // Decided on the route the router matched: an app path spelled with percent-escapes is still gated.
+    for (const path of ['/%68ealth', '/%61pi/me', '/Health']) assertMaintenance(await get(client, 'flow', path), path);
   });
 
   it('shows the operator\'s message', async () => {
