@@ -111,3 +111,61 @@ describe('the sign-in form (accounts host)', () => {
     assert.equal(response.status, 403);
   });
 });
+
+describe('sign-in lockout: reserved before the password check, keyed by account and client IP', () => {
+  let server: TestServer;
+  // Loopback is the trusted proxy, so each request may name its client IP in X-Forwarded-For.
+  const from = (ip: string) => ({ 'x-forwarded-for': ip });
+
+  before(async () => {
+    server = await startTestServer({ TRUSTED_PROXIES: '127.0.0.1' });
+  });
+  after(() => server.close());
+
+  it('checks at most SIGNIN_MAX_ATTEMPTS passwords out of 15 concurrent wrong ones', async () => {
+    const user = await server.createUser();
+    const client = new HostClient(server.port, TEST_DOMAIN);
+    const responses = await Promise.all(
+      Array.from({ length: 15 }, (_, i) => client.post('accounts', '/api/session', { json: { email: user.email, password: `wrong ${i}` }, headers: from('203.0.113.5') })),
+    );
+    const statuses = responses.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 401).length, 5, `statuses ${statuses.join(',')}`);
+    assert.equal(statuses.filter((s) => s === 429).length, 10);
+    const checked = (await server.services.audit.list(100, { event: 'auth.signin_failed' })).filter((e) => e.subject === user.email);
+    assert.equal(checked.length, 5, 'one audited password check per allowed attempt');
+  });
+
+  it("does not lock the owner out on another IP because of an attacker's failures", async () => {
+    const user = await server.createUser();
+    const attacker = new HostClient(server.port, TEST_DOMAIN);
+    for (let i = 0; i < 8; i++) {
+      const response = await attacker.post('accounts', '/api/session', { json: { email: user.email, password: `guess ${i}` }, headers: from('203.0.113.6') });
+      assert.equal(response.status, i < 5 ? 401 : 429, `attempt ${i + 1}`);
+    }
+    const locked = await attacker.post('accounts', '/api/session', { json: { email: user.email, password: TEST_PASSWORD }, headers: from('203.0.113.6') });
+    assert.equal(locked.status, 429, 'the attacking IP stays locked for that account, right password or not');
+    const owner = new HostClient(server.port, TEST_DOMAIN);
+    const signedIn = await owner.post('accounts', '/api/session', { json: { email: user.email, password: TEST_PASSWORD }, headers: from('198.51.100.7') });
+    assert.equal(signedIn.status, 200);
+  });
+
+  it('throttles an account failing from many IPs, but not for a client that signed in to it before', async () => {
+    const user = await server.createUser();
+    const owner = new HostClient(server.port, TEST_DOMAIN);
+    assert.equal((await owner.post('accounts', '/api/session', { json: { email: user.email, password: TEST_PASSWORD }, headers: from('198.51.100.8') })).status, 200);
+    // 4 × SIGNIN_MAX_ATTEMPTS failures from four IPs: the account-wide threshold.
+    for (let ip = 1; ip <= 4; ip++) {
+      for (let i = 0; i < 5; i++) {
+        const response = await new HostClient(server.port, TEST_DOMAIN).post('accounts', '/api/session', { json: { email: user.email, password: `x${i}` }, headers: from(`192.0.2.${ip}`) });
+        assert.equal(response.status, 401);
+      }
+    }
+    const fresh = () => new HostClient(server.port, TEST_DOMAIN).post('accounts', '/api/session', { json: { email: user.email, password: 'another guess' }, headers: from('192.0.2.50') });
+    assert.equal((await fresh()).status, 401, 'a new client gets its paced try');
+    const paced = await fresh();
+    assert.equal(paced.status, 429, 'and then waits for the pace interval');
+    assert.ok(Number(paced.headers['retry-after']) >= 1);
+    const again = await new HostClient(server.port, TEST_DOMAIN).post('accounts', '/api/session', { json: { email: user.email, password: TEST_PASSWORD }, headers: from('198.51.100.8') });
+    assert.equal(again.status, 200, 'the known client still signs in');
+  });
+});
