@@ -23,6 +23,7 @@ export async function signInPage(app: MargFastify, opts: { ctx: AppContext }): P
   });
 
   app.post('/signin', { schema: { body: SignInForm } }, async (request, reply) => {
+    ctx.refuseForeignOrigin(request);
     const { email, password } = request.body;
     const next = safeRedirectTarget(request.body.next, ctx.domain, apps);
     if (!email || !password) return form(request, reply, { next, email, error: 'Enter your email and password.', status: 422 });

@@ -3,7 +3,7 @@ import { can, type Principal } from '../auth/rbac.ts';
 import { SignIn } from '../auth/signin.ts';
 import type { Services } from '../platform/services.ts';
 import { forbidden, HttpError, unauthenticated } from './errors.ts';
-import { appUrl } from './hosts.ts';
+import { appUrl, isForeignOrigin } from './hosts.ts';
 import type { SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
 import { type Session, type SessionManager } from './session.ts';
@@ -71,6 +71,20 @@ export class AppContext {
       details: { method: request.method, path: request.originalUrl, ...options.details },
     });
     return options.message ? new HttpError(403, 'forbidden', options.message) : forbidden(permission);
+  }
+
+  /**
+   * Refuses a sign-in posted from a page outside the app hosts (login CSRF: a foreign form
+   * would sign the browser into the attacker's account). Requests without Origin or Referer pass.
+   */
+  refuseForeignOrigin(request: FastifyRequest): void {
+    if (isForeignOrigin(request, this.domain, this.#appNames)) {
+      throw new HttpError(403, 'cross_site_request', 'Sign-in is only accepted from the Marg app pages (the Origin or Referer is another site).');
+    }
+  }
+
+  get #appNames(): ReadonlySet<string> {
+    return new Set(this.apps.map((a) => a.name));
   }
 
   session(request: FastifyRequest): Session {

@@ -55,3 +55,26 @@ export function safeRedirectTarget(target: string | undefined, domain: string, a
   }
   return undefined;
 }
+
+/**
+ * Whether a browser request came from a page outside the app hosts (login CSRF): its Origin,
+ * or without one its Referer, is not `<app>.<MARG_DOMAIN>` on the port this request came in on
+ * (`Origin: null`, from sandboxed frames and some redirects, counts as foreign). A request with
+ * neither header (curl, scripts) is not foreign: it carries no browser's ambient authority.
+ */
+export function isForeignOrigin(request: FastifyRequest, domain: string, apps: ReadonlySet<string>): boolean {
+  const origin = firstHeader(request.headers.origin);
+  const source = origin ?? firstHeader(request.headers.referer);
+  if (source === undefined) return false;
+  try {
+    const url = new URL(source);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return true;
+    return !appFromHost(url.host, domain, apps) || (url.port ? `:${url.port}` : '') !== hostPort(request.headers.host);
+  } catch {
+    return true;
+  }
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -103,6 +103,40 @@ describe('the sign-in form (accounts host)', () => {
     assert.ok(lockouts.some((e) => e.subject === viaForm.email));
   });
 
+  it('refuses a sign-in posted from another site (login CSRF), on the form and the API', async () => {
+    const user = await server.createUser();
+    const foreign: Record<string, string>[] = [
+      { origin: 'https://evil.example' },
+      { origin: 'null' },
+      { referer: 'https://evil.example/login-csrf.html' },
+      { origin: `http://accounts.${TEST_DOMAIN}.evil.example:${server.port}` },
+      { origin: `http://accounts.${TEST_DOMAIN}:1` },
+    ];
+    for (const headers of foreign) {
+      const client = browser();
+      const form = await client.post('accounts', '/signin', { form: { email: user.email, password: TEST_PASSWORD }, headers });
+      assert.equal(form.status, 403, JSON.stringify(headers));
+      const api = await client.post('flow', '/api/session', { json: { email: user.email, password: TEST_PASSWORD }, headers });
+      assert.equal(api.status, 403, JSON.stringify(headers));
+      assert.equal(api.json().error.code, 'cross_site_request');
+      assert.equal((await client.get('accounts', '/api/me')).status, 401, 'not signed in');
+    }
+  });
+
+  it('accepts a sign-in posted from an app page, and from a script with neither Origin nor Referer', async () => {
+    const user = await server.createUser();
+    const sameOrigin = browser();
+    const origin = `http://accounts.${TEST_DOMAIN}:${server.port}`;
+    const form = await sameOrigin.post('accounts', '/signin', { form: { email: user.email, password: TEST_PASSWORD }, headers: { origin, referer: `${origin}/signin` } });
+    assert.equal(form.status, 303);
+    assert.equal((await sameOrigin.get('accounts', '/api/me')).status, 200);
+    const otherApp = browser();
+    const api = await otherApp.post('accounts', '/api/session', { json: { email: user.email, password: TEST_PASSWORD }, headers: { origin: `http://flow.${TEST_DOMAIN}:${server.port}` } });
+    assert.equal(api.status, 200, 'another app host is not another site');
+    const script = browser();
+    assert.equal((await script.post('accounts', '/api/session', { json: { email: user.email, password: TEST_PASSWORD } })).status, 200);
+  });
+
   it('refuses a form post without the CSRF token once a session exists', async () => {
     const user = await server.createUser();
     const client = browser();
