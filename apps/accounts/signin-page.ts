@@ -33,7 +33,7 @@ export async function signInPage(app: MargFastify, opts: { ctx: AppContext }): P
       const error = result.reason === 'locked' ? `Too many failed attempts. Try again in ${Math.ceil(result.retryAfterSeconds / 60)} minute(s).` : 'Email or password is wrong.';
       return form(request, reply, { next, email, error, status: result.reason === 'locked' ? 429 : 401 });
     }
-    ctx.session(request).signIn(result.principal.id);
+    ctx.signInSession(request, result.principal.id);
     return reply.redirect(next ?? '/', 303);
   });
 

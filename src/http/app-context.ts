@@ -22,7 +22,8 @@ export class AppContext {
     readonly services: Services,
     /** Every app, for navigation and links across hosts. */
     readonly apps: readonly { readonly name: string; readonly title: string }[],
-    private readonly sessions: SessionManager,
+    /** Sessions beyond the request's own: a user's list, revocation. */
+    readonly sessions: SessionManager,
   ) {
     this.signIn = new SignIn(services);
   }
@@ -89,6 +90,13 @@ export class AppContext {
 
   session(request: FastifyRequest): Session {
     return startSession(request, this.sessions);
+  }
+
+  /** Signs the request's session in as `userId` (a new id), noting the client for the owner's session list. */
+  signInSession(request: FastifyRequest, userId: number): Session {
+    const session = this.session(request);
+    session.signIn(userId, { ip: request.ip, userAgent: request.headers['user-agent'] });
+    return session;
   }
 
   url(request: FastifyRequest, app: string, path = '/'): string {
