@@ -55,6 +55,9 @@ ${state.error ? html`<p class="flash error" role="alert">${state.error}</p>` : '
   <input id="password" name="password" type="password" autocomplete="current-password" required>
   <p><button type="submit">Sign in</button></p>
 </form>`;
+    // Under the site-wide `no-referrer`, browsers post this form with `Origin: null`, which the
+    // login-CSRF check must refuse (a foreign page can send that too): let them name this origin.
+    reply.header('referrer-policy', 'same-origin');
     return ctx.page(request, reply, { title: 'Sign in', body, ...(state.status ? { status: state.status } : {}) });
   }
 }

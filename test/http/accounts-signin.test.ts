@@ -125,6 +125,8 @@ describe('the sign-in form (accounts host)', () => {
 
   it('accepts a sign-in posted from an app page, and from a script with neither Origin nor Referer', async () => {
     const user = await server.createUser();
+    const page = await browser().get('accounts', '/signin');
+    assert.equal(page.headers['referrer-policy'], 'same-origin', 'so that browsers post the form with its real Origin, not "null"');
     const sameOrigin = browser();
     const origin = `http://accounts.${TEST_DOMAIN}:${server.port}`;
     const form = await sameOrigin.post('accounts', '/signin', { form: { email: user.email, password: TEST_PASSWORD }, headers: { origin, referer: `${origin}/signin` } });
