@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Principal } from './rbac.ts';
 import type { RateLimiter, RateLimitResult } from '../ratelimit/contract.ts';
 import type { Services } from '../platform/services.ts';
+import { clientKey } from '../http/rate-limit.ts';
 import { normaliseEmail } from './users.ts';
 import { verifyPassword } from './passwords.ts';
 
@@ -51,9 +52,11 @@ export class SignIn {
     const email = normaliseEmail(emailInput);
     // Counter keys carry a hash of the address, not the address itself (they live in Redis or a file).
     const accountKey = createHash('sha256').update(email).digest('base64url').slice(0, 32);
-    const pairKey = `${accountKey}:${ip}`;
+    // IPv6 clients are counted per /64, as the request limits count them: one subscriber holds a whole /64.
+    const client = clientKey(ip);
+    const pairKey = `${accountKey}:${client}`;
 
-    const reservation = await this.#reserve(accountKey, pairKey, ip);
+    const reservation = await this.#reserve(accountKey, pairKey, client);
     if (!reservation.ok) {
       await this.services.audit.record('auth.lockout', { subject: email, ip, details: { retryAfterSeconds: reservation.retryAfterSeconds } });
       return { ok: false, reason: 'locked', retryAfterSeconds: reservation.retryAfterSeconds };
@@ -67,7 +70,7 @@ export class SignIn {
       await this.services.audit.record('auth.signin_failed', { actorId: credentials?.user.id ?? null, subject: email, ip });
       return { ok: false, reason: 'invalid' };
     }
-    await Promise.all([this.#byAccountIp.reset(pairKey), this.#byIp.refund(ip), this.#byAccount.refund(accountKey)]);
+    await Promise.all([this.#byAccountIp.reset(pairKey), this.#byIp.refund(client), this.#byAccount.refund(accountKey)]);
     await this.services.cache.set(knownClientKey(pairKey), true, KNOWN_CLIENT_SECONDS);
     await this.services.audit.record('auth.signin', { actorId: principal.id, subject: email, ip });
     return { ok: true, principal };

@@ -185,6 +185,16 @@ describe('sign-in lockout: reserved before the password check, keyed by account 
     assert.equal(signedIn.status, 200);
   });
 
+  it('counts an IPv6 client by its /64, so walking through the prefix gains no attempts', async () => {
+    const user = await server.createUser();
+    const client = new HostClient(server.port, TEST_DOMAIN);
+    const statuses: number[] = [];
+    for (let i = 1; i <= 6; i++) {
+      statuses.push((await client.post('accounts', '/api/session', { json: { email: user.email, password: `guess ${i}` }, headers: from(`2001:db8:1:2::${i}`) })).status);
+    }
+    assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429]);
+  });
+
   it('throttles an account failing from many IPs, but not for a client that signed in to it before', async () => {
     const user = await server.createUser();
     const owner = new HostClient(server.port, TEST_DOMAIN);
