@@ -32,7 +32,7 @@ export async function sessionsApi(app: MargFastify, opts: { ctx: AppContext }): 
     const current = request.session;
     const sessions = await ctx.sessions.listOf(principal.id);
     const isCurrent = (s: Session) => s.id === current?.id;
-    return { principal, current, sessions: [...sessions.filter(isCurrent), ...sessions.filter((s) => !isCurrent(s))], isCurrent };
+    return { principal, sessions: [...sessions.filter(isCurrent), ...sessions.filter((s) => !isCurrent(s))], isCurrent };
   }
 
   app.get('/api/sessions', { schema: { response: { 200: Type.Object({ data: Type.Array(SessionJson) }) } } }, async (request) => {
@@ -51,8 +51,8 @@ export async function sessionsApi(app: MargFastify, opts: { ctx: AppContext }): 
   });
 
   app.delete('/api/sessions', { schema: { response: { 200: Type.Object({ revoked: Type.Integer() }) } } }, async (request) => {
-    const { principal, current } = await ownSessions(request);
-    const revoked = await ctx.sessions.endSessionsOf(principal.id, current?.id);
+    const principal = await ctx.requireUser(request);
+    const revoked = await ctx.sessions.endSessionsOf(principal.id, request.session?.id);
     await ctx.services.audit.record('auth.sessions_revoked', { actorId: principal.id, subject: principal.email, ip: request.ip, details: { sessions: revoked, others: true } });
     return { revoked };
   });
