@@ -9,6 +9,7 @@ import { userPage } from './pages/user.ts';
 import { usersPage } from './pages/users.ts';
 import { accountsPermissions } from './permissions.ts';
 import { rolesApi } from './roles-api.ts';
+import { sessionsApi } from './sessions-api.ts';
 import { signInPage } from './signin-page.ts';
 import { usersApi } from './users-api.ts';
 
@@ -22,7 +23,7 @@ export const accounts: AppModule = {
   permissions: accountsPermissions,
   jobs: avatarJobs,
   async routes(app, ctx) {
-    for (const plugin of [signInPage, usersApi, avatarApi, rolesApi, auditApi, homePage, usersPage, userPage, auditPage]) {
+    for (const plugin of [signInPage, sessionsApi, usersApi, avatarApi, rolesApi, auditApi, homePage, usersPage, userPage, auditPage]) {
       await app.register(plugin, { ctx });
     }
   },

@@ -23,6 +23,7 @@ export async function signInPage(app: MargFastify, opts: { ctx: AppContext }): P
   });
 
   app.post('/signin', { schema: { body: SignInForm } }, async (request, reply) => {
+    ctx.refuseForeignOrigin(request);
     const { email, password } = request.body;
     const next = safeRedirectTarget(request.body.next, ctx.domain, apps);
     if (!email || !password) return form(request, reply, { next, email, error: 'Enter your email and password.', status: 422 });
@@ -32,7 +33,7 @@ export async function signInPage(app: MargFastify, opts: { ctx: AppContext }): P
       const error = result.reason === 'locked' ? `Too many failed attempts. Try again in ${Math.ceil(result.retryAfterSeconds / 60)} minute(s).` : 'Email or password is wrong.';
       return form(request, reply, { next, email, error, status: result.reason === 'locked' ? 429 : 401 });
     }
-    ctx.session(request).signIn(result.principal.id);
+    ctx.signInSession(request, result.principal.id);
     return reply.redirect(next ?? '/', 303);
   });
 
@@ -54,6 +55,9 @@ ${state.error ? html`<p class="flash error" role="alert">${state.error}</p>` : '
   <input id="password" name="password" type="password" autocomplete="current-password" required>
   <p><button type="submit">Sign in</button></p>
 </form>`;
+    // Under the site-wide `no-referrer`, browsers post this form with `Origin: null`, which the
+    // login-CSRF check must refuse (a foreign page can send that too): let them name this origin.
+    reply.header('referrer-policy', 'same-origin');
     return ctx.page(request, reply, { title: 'Sign in', body, ...(state.status ? { status: state.status } : {}) });
   }
 }

@@ -8,10 +8,12 @@ export const AUDIT_EVENTS = [
   'auth.signin_failed',
   'auth.lockout',
   'auth.signout',
+  'auth.sessions_revoked',
   'rbac.denied',
   'rbac.granted',
   'rbac.revoked',
   'user.created',
+  'user.password_changed',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 

@@ -3,7 +3,7 @@ import { can, type Principal } from '../auth/rbac.ts';
 import { SignIn } from '../auth/signin.ts';
 import type { Services } from '../platform/services.ts';
 import { forbidden, HttpError, unauthenticated } from './errors.ts';
-import { appFromHost, appUrl } from './hosts.ts';
+import { appFromHost, appUrl, isForeignOrigin } from './hosts.ts';
 import type { SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
 import { type Session, type SessionManager } from './session.ts';
@@ -22,7 +22,8 @@ export class AppContext {
     readonly services: Services,
     /** Every app, for navigation and links across hosts. */
     readonly apps: readonly { readonly name: string; readonly title: string }[],
-    private readonly sessions: SessionManager,
+    /** Sessions beyond the request's own: a user's list, revocation. */
+    readonly sessions: SessionManager,
   ) {
     this.signIn = new SignIn(services);
   }
@@ -73,8 +74,29 @@ export class AppContext {
     return options.message ? new HttpError(403, 'forbidden', options.message) : forbidden(permission);
   }
 
+  /**
+   * Refuses a sign-in posted from a page outside the app hosts (login CSRF: a foreign form
+   * would sign the browser into the attacker's account). Requests without Origin or Referer pass.
+   */
+  refuseForeignOrigin(request: FastifyRequest): void {
+    if (isForeignOrigin(request, this.domain, this.#appNames)) {
+      throw new HttpError(403, 'cross_site_request', 'Sign-in is only accepted from the Marg app pages (the Origin or Referer is another site).');
+    }
+  }
+
+  get #appNames(): ReadonlySet<string> {
+    return new Set(this.apps.map((a) => a.name));
+  }
+
   session(request: FastifyRequest): Session {
     return startSession(request, this.sessions);
+  }
+
+  /** Signs the request's session in as `userId` (a new id), noting the client for the owner's session list. */
+  signInSession(request: FastifyRequest, userId: number): Session {
+    const session = this.session(request);
+    session.signIn(userId, { ip: request.ip, userAgent: request.headers['user-agent'] });
+    return session;
   }
 
   url(request: FastifyRequest, app: string, path = '/'): string {

@@ -114,3 +114,29 @@ export function safeRedirectTarget(target: string | undefined, domain: string, a
   }
   return undefined;
 }
+
+/**
+ * Whether a browser request came from a page outside the app hosts (login CSRF): its Origin,
+ * or without one its Referer, is not `<app>.<MARG_DOMAIN>` on the port this request came in on
+ * (`Origin: null`, from sandboxed frames and some redirects, counts as foreign). A request with
+ * neither header (curl, scripts) is not foreign: it carries no browser's ambient authority.
+ */
+export function isForeignOrigin(request: FastifyRequest, domain: string, apps: ReadonlySet<string>): boolean {
+  const origin = firstHeader(request.headers.origin);
+  const source = origin ?? firstHeader(request.headers.referer);
+  if (source === undefined) return false;
+  try {
+    const url = new URL(source);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return true;
+    // Ports compared as numbers, a missing one being its scheme's default (`:80` and none are the same).
+    const originPort = url.port ? Number(url.port) : DEFAULT_PORTS[url.protocol.slice(0, -1)];
+    const requestPort = parseHost(request.headers.host)?.port ?? DEFAULT_PORTS[request.protocol === 'https' ? 'https' : 'http'];
+    return !appFromHost(url.host, domain, apps) || originPort !== requestPort;
+  } catch {
+    return true;
+  }
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -25,11 +25,11 @@ export async function sessionRoutes(app: MargFastify, opts: { ctx: AppContext })
   const { ctx } = opts;
 
   app.post('/api/session', { schema: { body: Credentials } }, async (request) => {
+    ctx.refuseForeignOrigin(request);
     const result = await ctx.signIn.attempt(request.body.email, request.body.password, request.ip);
     if (!result.ok && result.reason === 'locked') throw tooManyRequests(result.retryAfterSeconds, 'Too many failed sign-ins. Try again later.');
     if (!result.ok) throw new HttpError(401, 'invalid_credentials', 'Email or password is wrong.');
-    const session = ctx.session(request);
-    session.signIn(result.principal.id);
+    const session = ctx.signInSession(request, result.principal.id);
     return { ...meBody(result.principal), csrfToken: session.csrfToken };
   });
 

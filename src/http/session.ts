@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SessionStore } from '../session/contract.ts';
 import type { Encrypter } from '../support/encrypter.ts';
 import type { JsonValue } from '../support/json.ts';
@@ -8,6 +8,22 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 const TOUCH_AFTER_MS = 60_000;
 
 type State = 'clean' | 'dirty' | 'new' | 'destroyed';
+
+/** The browser a session was signed in from, kept so that its owner can tell their sessions apart. */
+export interface SessionClient {
+  readonly ip: string;
+  readonly userAgent: string | undefined;
+}
+
+/** One signed-in session as its owner sees it (`GET /api/sessions`). */
+export interface SessionInfo {
+  /** A hash of the session id: it names the session without being its cookie. */
+  readonly id: string;
+  readonly createdAt: string | null;
+  readonly lastSeenAt: string;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+}
 
 /** One visitor's server-side session, shared by every app host through the cookie domain. */
 export class Session {
@@ -58,10 +74,25 @@ export class Session {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
-  /** Signs in: a new id and CSRF token (no session fixation), the user recorded. */
-  signIn(userId: number): void {
+  /** Signs in: a new id and CSRF token (no session fixation), the user and their client recorded. */
+  signIn(userId: number, client?: SessionClient): void {
     this.regenerate();
-    this.data = { csrf: newToken(), userId };
+    this.data = { csrf: newToken(), userId, signedInAt: new Date().toISOString() };
+    if (client) this.data.client = { ip: client.ip, userAgent: client.userAgent?.slice(0, 512) ?? null };
+  }
+
+  /** What the owner's session list shows. */
+  info(): SessionInfo {
+    const client = this.data.client;
+    const fields = typeof client === 'object' && client !== null && !Array.isArray(client) ? client : {};
+    const signedInAt = this.data.signedInAt;
+    return {
+      id: publicSessionId(this.currentId),
+      createdAt: typeof signedInAt === 'string' ? signedInAt : null,
+      lastSeenAt: new Date(this.touchedAt).toISOString(),
+      ip: typeof fields.ip === 'string' ? fields.ip : null,
+      userAgent: typeof fields.userAgent === 'string' ? fields.userAgent : null,
+    };
   }
 
   regenerate(): void {
@@ -123,10 +154,35 @@ export class SessionManager {
     return 'set';
   }
 
+  /** The user's live sessions. */
+  async listOf(userId: number): Promise<Session[]> {
+    const sessions = await Promise.all((await this.store.idsOf(userId)).map((id) => this.load(id)));
+    return sessions.filter((s): s is Session => s !== undefined && s.userId === userId);
+  }
+
+  /**
+   * Ends the user's sessions but `exceptId` (a password change, "sign out other devices", an
+   * admin's revocation). The records go from the shared store, so every node answers the next
+   * request with such a cookie as signed out. Returns how many ended.
+   */
+  endSessionsOf(userId: number, exceptId?: string): Promise<number> {
+    return this.store.destroyOf(userId, exceptId);
+  }
+
+  /** Ends one session (not the request's own: that one is `session.destroy()`, so the cookie goes too). */
+  end(session: Session): Promise<void> {
+    return this.store.destroy(session.id);
+  }
+
   async #write(session: Session): Promise<void> {
     const plain = session.serialise();
-    await this.store.write(session.id, this.encrypter ? this.encrypter.encrypt(plain, session.id) : plain, this.lifetimeSeconds);
+    await this.store.write(session.id, this.encrypter ? this.encrypter.encrypt(plain, session.id) : plain, this.lifetimeSeconds, session.userId);
   }
+}
+
+/** The name a session goes by in lists and URLs: a hash of its id, never the id (the cookie) itself. */
+export function publicSessionId(id: string): string {
+  return createHash('sha256').update(id).digest('base64url').slice(0, 22);
 }
 
 function newToken(): string {

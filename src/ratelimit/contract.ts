@@ -20,6 +20,8 @@ export interface RateLimiter {
   /** The state of `key` without counting. */
   peek(key: string): Promise<RateLimitResult>;
   reset(key: string): Promise<void>;
+  /** Gives back points a hit took (a reservation that turned out not to count); never below zero. */
+  refund(key: string, points?: number): Promise<void>;
 }
 
 /** A counter store that makes limiters: memory, SQLite or Redis. */

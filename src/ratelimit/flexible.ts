@@ -24,6 +24,12 @@ export class FlexibleRateLimiter implements RateLimiter {
     await this.inner.delete(key);
   }
 
+  async refund(key: string, points = 1): Promise<void> {
+    const res = await this.inner.reward(key, points);
+    // A refund on a counter that has already expired would leave credit behind: drop it instead.
+    if (res.consumedPoints <= 0) await this.inner.delete(key);
+  }
+
   #result(res: RateLimiterRes, allowed: boolean): RateLimitResult {
     return {
       allowed,

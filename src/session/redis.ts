@@ -11,12 +11,45 @@ export class RedisSessionStore implements SessionStore {
     return (await this.client.get(this.#key(id))) ?? undefined;
   }
 
-  async write(id: string, payload: string, ttlSeconds: number): Promise<void> {
-    await this.client.set(this.#key(id), payload, 'EX', ttlSeconds);
+  async write(id: string, payload: string, ttlSeconds: number, userId?: number): Promise<void> {
+    if (userId === undefined) {
+      await this.client.set(this.#key(id), payload, 'EX', ttlSeconds);
+      return;
+    }
+    // The user's index (a set of ids) lives as long as its longest-lived record; ids whose
+    // record has gone (destroyed or expired) are dropped from it when it is read.
+    const index = this.#userKey(userId);
+    await this.client
+      .multi()
+      .set(this.#key(id), payload, 'EX', ttlSeconds)
+      .sadd(index, id)
+      .expire(index, ttlSeconds, 'GT')
+      .expire(index, ttlSeconds, 'NX')
+      .exec();
   }
 
   async destroy(id: string): Promise<void> {
     await this.client.del(this.#key(id));
+  }
+
+  async idsOf(userId: number): Promise<string[]> {
+    const index = this.#userKey(userId);
+    const ids = await this.client.smembers(index);
+    if (ids.length === 0) return [];
+    const pipeline = this.client.pipeline();
+    for (const id of ids) pipeline.exists(this.#key(id));
+    const results = (await pipeline.exec()) ?? [];
+    const live = ids.filter((_, i) => results[i]?.[1] === 1);
+    const gone = ids.filter((_, i) => results[i]?.[1] === 0);
+    if (gone.length > 0) await this.client.srem(index, ...gone);
+    return live;
+  }
+
+  async destroyOf(userId: number, exceptId?: string): Promise<number> {
+    const ids = (await this.client.smembers(this.#userKey(userId))).filter((id) => id !== exceptId);
+    if (ids.length === 0) return 0;
+    const [[, removed] = [null, 0]] = (await this.client.multi().del(...ids.map((id) => this.#key(id))).srem(this.#userKey(userId), ...ids).exec()) ?? [];
+    return Number(removed);
   }
 
   async prune(): Promise<number> {
@@ -28,6 +61,10 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {}
+
+  #userKey(userId: number): string {
+    return `${this.keyPrefix}session_user:${userId}`;
+  }
 
   #key(id: string): string {
     return `${this.keyPrefix}session:${id}`;

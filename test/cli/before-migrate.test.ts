@@ -14,6 +14,7 @@ describe('user and role commands before `marg migrate`', () => {
       ['user:create', '--email', 'early@example.test', '--password', 'a long enough password', '--role', 'flow:editor'],
       ['role:grant', '--email', 'early@example.test', '--role', 'flow:editor'],
       ['user:password', '--email', 'early@example.test', '--password', 'a long enough password'],
+      ['user:logout', '--email', 'early@example.test'],
     ];
     // One at a time: the first runs against storage that does not exist yet.
     for (const args of commands) {

@@ -66,7 +66,7 @@ describe('marg role:grant, role:revoke and user:password', () => {
       marg('user:password', '--email', 'eve@example.test', '--password', 'short'),
     ]);
     assert.equal(result!.code, 0, describeResult(result!));
-    assert.equal(result!.stdout, 'Password changed for eve@example.test\n');
+    assert.equal(result!.stdout, 'Password changed for eve@example.test; 0 sessions ended\n');
     assert.equal(short!.code, 2, describeResult(short!));
     assert.equal(short!.stderr, 'marg: --password must be 8 to 256 characters\n');
     const [oldOne, newOne] = await inspect(async (services) => {

@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { cleanupCli, describeResult, runMarg, tempDir } from '../support/cli.ts';
 import { startTestServer } from '../support/platform.ts';
 
-const COMMANDS = ['start', 'serve', 'migrate', 'key:generate', 'user:create', 'user:password', 'role:grant', 'role:revoke', 'health'];
+const COMMANDS = ['start', 'serve', 'migrate', 'key:generate', 'user:create', 'user:password', 'user:logout', 'role:grant', 'role:revoke', 'health'];
 
 describe('marg usage and configuration errors', () => {
   after(() => cleanupCli());

@@ -61,6 +61,22 @@ export function describeRateLimitContract(driverName: string, factory: RateLimit
       assert.ok(exhausted.retryAfterSeconds >= 1);
     });
 
+    it('refund gives back what a hit took, never more', async (t) => {
+      const { store } = await setup(t);
+      const limiter = store.limiter('signin', { points: 3, windowSeconds: 60 });
+      for (let i = 0; i < 3; i++) await limiter.hit('k');
+      assert.equal((await limiter.peek('k')).allowed, false);
+      await limiter.refund('k');
+      assert.deepEqual(await limiter.peek('k'), { allowed: true, remaining: 1, retryAfterSeconds: 0 });
+      await limiter.refund('k', 2);
+      assert.deepEqual(await limiter.peek('k'), ALLOWED_FRESH);
+      await limiter.refund('k');
+      await limiter.refund('never-hit');
+      assert.deepEqual(await limiter.peek('k'), ALLOWED_FRESH, 'no credit beyond a fresh counter');
+      assert.deepEqual(await limiter.peek('never-hit'), ALLOWED_FRESH);
+      assert.deepEqual(await limiter.hit('never-hit'), { allowed: true, remaining: 2, retryAfterSeconds: 0 });
+    });
+
     it('reset clears the counter', async (t) => {
       const { store } = await setup(t);
       const limiter = store.limiter('signin', { points: 3, windowSeconds: 60 });

@@ -100,6 +100,61 @@ export function describeSessionContract(driverName: string, factory: SessionFact
       await store.ping();
     });
 
+    it("lists a user's live records and destroys them all, or all but one", async (t) => {
+      const { store } = await setup(t);
+      // Unique user ids: a shared store (Redis) keeps other runs' records.
+      const ada = 1_000_000 + Math.floor(Math.random() * 1_000_000_000);
+      const grace = ada + 1;
+      const [a1, a2, a3, g1, anonymous] = [newId(), newId(), newId(), newId(), newId()];
+      assert.deepEqual(await store.idsOf(ada), []);
+      await store.write(a1, 'ada 1', 60, ada);
+      await store.write(a2, 'ada 2', 60, ada);
+      await store.write(a3, 'ada 3', 60, ada);
+      await store.write(g1, 'grace 1', 60, grace);
+      await store.write(anonymous, 'nobody', 60);
+      await store.write(a2, 'ada 2, touched', 60, ada); // a rewrite is listed once
+      assert.deepEqual((await store.idsOf(ada)).sort(), [a1, a2, a3].sort());
+      assert.deepEqual(await store.idsOf(grace), [g1]);
+      await store.destroy(a3);
+      assert.deepEqual((await store.idsOf(ada)).sort(), [a1, a2].sort(), 'a destroyed record is not listed');
+      await store.write(a3, 'ada 3 again', 60, ada);
+      assert.equal(await store.destroyOf(ada, a2), 2, 'all but the one kept');
+      assert.equal(await store.read(a1), undefined);
+      assert.equal(await store.read(a3), undefined);
+      assert.equal(await store.read(a2), 'ada 2, touched');
+      assert.deepEqual(await store.idsOf(ada), [a2]);
+      assert.equal(await store.read(g1), 'grace 1', "another user's records stay");
+      assert.equal(await store.read(anonymous), 'nobody');
+      assert.equal(await store.destroyOf(ada), 1);
+      assert.deepEqual(await store.idsOf(ada), []);
+      assert.equal(await store.destroyOf(ada), 0);
+    });
+
+    it("does not list a user's expired records", async (t) => {
+      const { store } = await setup(t);
+      const user = 1_000_000 + Math.floor(Math.random() * 1_000_000_000);
+      const [short, long] = [newId(), newId()];
+      const written = Date.now();
+      await store.write(short, 'short', 1, user);
+      await store.write(long, 'long', 60, user);
+      await sleepUntil(written, 1_200);
+      assert.deepEqual(await store.idsOf(user), [long]);
+      assert.equal(await store.destroyOf(user), 1);
+    });
+
+    it("lists and destroys a user's records across connections", async (t) => {
+      const { store, second } = await setup(t);
+      if (!second) return t.skip(NO_SECOND_CONNECTION);
+      const user = 1_000_000 + Math.floor(Math.random() * 1_000_000_000);
+      const [first, other] = [newId(), newId()];
+      await store.write(first, 'one', 60, user);
+      await second.write(other, 'two', 60, user);
+      assert.deepEqual((await second.idsOf(user)).sort(), [first, other].sort());
+      assert.equal(await second.destroyOf(user, other), 1);
+      assert.equal(await store.read(first), undefined);
+      assert.equal(await store.read(other), 'two');
+    });
+
     it('a record written on one connection is read and destroyed through the other', async (t) => {
       const { store, second } = await setup(t);
       if (!second) return t.skip(NO_SECOND_CONNECTION);

@@ -103,11 +103,115 @@ describe('the sign-in form (accounts host)', () => {
     assert.ok(lockouts.some((e) => e.subject === viaForm.email));
   });
 
+  it('refuses a sign-in posted from another site (login CSRF), on the form and the API', async () => {
+    const user = await server.createUser();
+    const foreign: Record<string, string>[] = [
+      { origin: 'https://evil.example' },
+      { origin: 'null' },
+      { referer: 'https://evil.example/login-csrf.html' },
+      { origin: `http://accounts.${TEST_DOMAIN}.evil.example:${server.port}` },
+      { origin: `http://accounts.${TEST_DOMAIN}:1` },
+    ];
+    for (const headers of foreign) {
+      const client = browser();
+      const form = await client.post('accounts', '/signin', { form: { email: user.email, password: TEST_PASSWORD }, headers });
+      assert.equal(form.status, 403, JSON.stringify(headers));
+      const api = await client.post('flow', '/api/session', { json: { email: user.email, password: TEST_PASSWORD }, headers });
+      assert.equal(api.status, 403, JSON.stringify(headers));
+      assert.equal(api.json().error.code, 'cross_site_request');
+      assert.equal((await client.get('accounts', '/api/me')).status, 401, 'not signed in');
+    }
+  });
+
+  it('accepts a sign-in posted from an app page, and from a script with neither Origin nor Referer', async () => {
+    const user = await server.createUser();
+    const page = await browser().get('accounts', '/signin');
+    assert.equal(page.headers['referrer-policy'], 'same-origin', 'so that browsers post the form with its real Origin, not "null"');
+    const sameOrigin = browser();
+    const origin = `http://accounts.${TEST_DOMAIN}:${server.port}`;
+    const form = await sameOrigin.post('accounts', '/signin', { form: { email: user.email, password: TEST_PASSWORD }, headers: { origin, referer: `${origin}/signin` } });
+    assert.equal(form.status, 303);
+    assert.equal((await sameOrigin.get('accounts', '/api/me')).status, 200);
+    const otherApp = browser();
+    const api = await otherApp.post('accounts', '/api/session', { json: { email: user.email, password: TEST_PASSWORD }, headers: { origin: `http://flow.${TEST_DOMAIN}:${server.port}` } });
+    assert.equal(api.status, 200, 'another app host is not another site');
+    const script = browser();
+    assert.equal((await script.post('accounts', '/api/session', { json: { email: user.email, password: TEST_PASSWORD } })).status, 200);
+  });
+
   it('refuses a form post without the CSRF token once a session exists', async () => {
     const user = await server.createUser();
     const client = browser();
     await client.get('accounts', '/signin');
     const response = await client.post('accounts', '/signin', { form: { email: user.email, password: TEST_PASSWORD }, csrf: false });
     assert.equal(response.status, 403);
+  });
+});
+
+describe('sign-in lockout: reserved before the password check, keyed by account and client IP', () => {
+  let server: TestServer;
+  // Loopback is the trusted proxy, so each request may name its client IP in X-Forwarded-For.
+  const from = (ip: string) => ({ 'x-forwarded-for': ip });
+
+  before(async () => {
+    server = await startTestServer({ TRUSTED_PROXIES: '127.0.0.1' });
+  });
+  after(() => server.close());
+
+  it('checks at most SIGNIN_MAX_ATTEMPTS passwords out of 15 concurrent wrong ones', async () => {
+    const user = await server.createUser();
+    const client = new HostClient(server.port, TEST_DOMAIN);
+    const responses = await Promise.all(
+      Array.from({ length: 15 }, (_, i) => client.post('accounts', '/api/session', { json: { email: user.email, password: `wrong ${i}` }, headers: from('203.0.113.5') })),
+    );
+    const statuses = responses.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 401).length, 5, `statuses ${statuses.join(',')}`);
+    assert.equal(statuses.filter((s) => s === 429).length, 10);
+    const checked = (await server.services.audit.list(100, { event: 'auth.signin_failed' })).filter((e) => e.subject === user.email);
+    assert.equal(checked.length, 5, 'one audited password check per allowed attempt');
+  });
+
+  it("does not lock the owner out on another IP because of an attacker's failures", async () => {
+    const user = await server.createUser();
+    const attacker = new HostClient(server.port, TEST_DOMAIN);
+    for (let i = 0; i < 8; i++) {
+      const response = await attacker.post('accounts', '/api/session', { json: { email: user.email, password: `guess ${i}` }, headers: from('203.0.113.6') });
+      assert.equal(response.status, i < 5 ? 401 : 429, `attempt ${i + 1}`);
+    }
+    const locked = await attacker.post('accounts', '/api/session', { json: { email: user.email, password: TEST_PASSWORD }, headers: from('203.0.113.6') });
+    assert.equal(locked.status, 429, 'the attacking IP stays locked for that account, right password or not');
+    const owner = new HostClient(server.port, TEST_DOMAIN);
+    const signedIn = await owner.post('accounts', '/api/session', { json: { email: user.email, password: TEST_PASSWORD }, headers: from('198.51.100.7') });
+    assert.equal(signedIn.status, 200);
+  });
+
+  it('counts an IPv6 client by its /64, so walking through the prefix gains no attempts', async () => {
+    const user = await server.createUser();
+    const client = new HostClient(server.port, TEST_DOMAIN);
+    const statuses: number[] = [];
+    for (let i = 1; i <= 6; i++) {
+      statuses.push((await client.post('accounts', '/api/session', { json: { email: user.email, password: `guess ${i}` }, headers: from(`2001:db8:1:2::${i}`) })).status);
+    }
+    assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429]);
+  });
+
+  it('throttles an account failing from many IPs, but not for a client that signed in to it before', async () => {
+    const user = await server.createUser();
+    const owner = new HostClient(server.port, TEST_DOMAIN);
+    assert.equal((await owner.post('accounts', '/api/session', { json: { email: user.email, password: TEST_PASSWORD }, headers: from('198.51.100.8') })).status, 200);
+    // 4 × SIGNIN_MAX_ATTEMPTS failures from four IPs: the account-wide threshold.
+    for (let ip = 1; ip <= 4; ip++) {
+      for (let i = 0; i < 5; i++) {
+        const response = await new HostClient(server.port, TEST_DOMAIN).post('accounts', '/api/session', { json: { email: user.email, password: `x${i}` }, headers: from(`192.0.2.${ip}`) });
+        assert.equal(response.status, 401);
+      }
+    }
+    const fresh = () => new HostClient(server.port, TEST_DOMAIN).post('accounts', '/api/session', { json: { email: user.email, password: 'another guess' }, headers: from('192.0.2.50') });
+    assert.equal((await fresh()).status, 401, 'a new client gets its paced try');
+    const paced = await fresh();
+    assert.equal(paced.status, 429, 'and then waits for the pace interval');
+    assert.ok(Number(paced.headers['retry-after']) >= 1);
+    const again = await new HostClient(server.port, TEST_DOMAIN).post('accounts', '/api/session', { json: { email: user.email, password: TEST_PASSWORD }, headers: from('198.51.100.8') });
+    assert.equal(again.status, 200, 'the known client still signs in');
   });
 });

@@ -146,7 +146,7 @@ describe('request limits switched off (0)', () => {
 
 describe('request limits when the rate-limit store fails', () => {
   function storeThat(hit: () => Promise<never>): RateLimitStore {
-    const limiter = { hit, peek: hit, reset: async () => {} };
+    const limiter = { hit, peek: hit, reset: async () => {}, refund: async () => {} };
     return { driver: 'broken', limiter: () => limiter, close: async () => {} };
   }
 

@@ -88,8 +88,10 @@ describe('the platform schedule', () => {
     const sessions: SessionStore = {
       driver: real.driver,
       read: (id) => real.read(id),
-      write: (id, payload, ttl) => real.write(id, payload, ttl),
+      write: (id, payload, ttl, userId) => real.write(id, payload, ttl, userId),
       destroy: (id) => real.destroy(id),
+      idsOf: (userId) => real.idsOf(userId),
+      destroyOf: (userId, exceptId) => real.destroyOf(userId, exceptId),
       prune: async () => (pruned = await real.prune()),
       ping: () => real.ping(),
       close: () => real.close(),

@@ -37,7 +37,7 @@ export function registerUserCommands(program: Command, cli: CliContext): void {
 
   program
     .command('user:password')
-    .description("set a user's password")
+    .description("set a user's password; ends every session of theirs")
     .requiredOption('--email <email>', 'the user')
     .requiredOption('--password <password>', 'at least 8 characters')
     .action((options: { email: string; password: string }) =>
@@ -48,7 +48,26 @@ export function registerUserCommands(program: Command, cli: CliContext): void {
           await assertMigrated(services, cli.apps);
           const user = await findUser(services, options.email);
           await services.users.setPassword(user.id, options.password);
-          process.stdout.write(`Password changed for ${user.email}\n`);
+          // A stolen session must not outlive the password change that was meant to lock its holder out.
+          const ended = await services.sessions.destroyOf(user.id);
+          await services.audit.record('user.password_changed', { subject: user.email, details: { via: 'cli', sessionsEnded: ended } });
+          process.stdout.write(`Password changed for ${user.email}; ${sessionCount(ended)} ended\n`);
+        }),
+      ),
+    );
+
+  program
+    .command('user:logout')
+    .description('sign a user out everywhere: end every session of theirs, on every node')
+    .requiredOption('--email <email>', 'the user')
+    .action((options: { email: string }) =>
+      run(() =>
+        cli.withServices(async (services) => {
+          await assertMigrated(services, cli.apps);
+          const user = await findUser(services, options.email);
+          const ended = await services.sessions.destroyOf(user.id);
+          await services.audit.record('auth.sessions_revoked', { subject: user.email, details: { via: 'cli', sessions: ended } });
+          process.stdout.write(`Signed ${user.email} out: ${sessionCount(ended)} ended\n`);
         }),
       ),
     );
@@ -83,6 +102,10 @@ export function registerUserCommands(program: Command, cli: CliContext): void {
         ),
       );
   }
+}
+
+function sessionCount(n: number): string {
+  return `${n} session${n === 1 ? '' : 's'}`;
 }
 
 function parseRole(text: string): RoleRef {
