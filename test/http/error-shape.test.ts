@@ -10,23 +10,43 @@ interface RawResponse {
   readonly body: string;
 }
 
-/** Sends bytes as they are (a malformed request, a huge request line) and reads the answer until the server closes. */
+/**
+ * Sends bytes as they are (a malformed request, a huge request line) and reads one answer: until
+ * its Content-Length is in, or the server closes. The socket is not half-closed after writing:
+ * Node's server drops a request whose client sent FIN before the answer was ready.
+ */
 function rawRequest(port: number, text: string): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.end(text));
+    const socket = connect(port, '127.0.0.1', () => socket.write(text));
     const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', () => {}); // a reset after the answer is fine
-    socket.on('close', () => {
+    let settled = false;
+    const parse = (): RawResponse | undefined => {
       const raw = Buffer.concat(chunks).toString('utf8');
       const split = raw.indexOf('\r\n\r\n');
-      if (split === -1) return reject(new Error(`no answer: ${JSON.stringify(raw.slice(0, 200))}`));
+      if (split === -1) return undefined;
       const [statusLine, ...lines] = raw.slice(0, split).split('\r\n');
       const headers: Record<string, string> = {};
       for (const line of lines) headers[line.slice(0, line.indexOf(':')).toLowerCase()] = line.slice(line.indexOf(':') + 1).trim();
-      resolve({ status: Number(statusLine!.split(' ')[1]), headers, body: raw.slice(split + 4) });
+      const body = raw.slice(split + 4);
+      const length = headers['content-length'];
+      if (length !== undefined && Buffer.byteLength(body) < Number(length)) return undefined;
+      return { status: Number(statusLine!.split(' ')[1]), headers, body };
+    };
+    const finish = (response: RawResponse | undefined) => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      if (response) resolve(response);
+      else reject(new Error(`no answer: ${JSON.stringify(Buffer.concat(chunks).toString('utf8').slice(0, 200))}`));
+    };
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      const response = parse();
+      if (response && response.headers['content-length'] !== undefined) finish(response);
     });
-    socket.setTimeout(10_000, () => socket.destroy());
+    socket.on('error', () => {}); // a reset after the answer is fine
+    socket.on('close', () => finish(parse()));
+    socket.setTimeout(10_000, () => finish(parse()));
   });
 }
 
