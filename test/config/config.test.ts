@@ -1,38 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { generateAppKey } from '../../src/config/app-key.ts';
-import { APPS } from '../../apps/index.ts';
-import { loadConfig as loadKernelConfig, type LoadConfigOptions } from '../../src/config/config.ts';
-import { appLayout } from '../../src/platform/app-registry.ts';
-import { ConfigError, type RawEnv } from '../../src/config/env-files.ts';
+import type { ConfigError, RawEnv } from '../../src/config/env-files.ts';
+import { configError as configErrorIn, loadConfig, projectFolders } from './support.ts';
 
-/** As the CLI loads it: with the real apps' databases and their variables. */
-const loadConfig = (options: LoadConfigOptions) => loadKernelConfig({ layout: appLayout(APPS), ...options });
-
-const root = mkdtempSync(join(tmpdir(), 'marg-config-'));
-after(() => rmSync(root, { recursive: true, force: true }));
-
-let dirs = 0;
-/** A fresh project folder holding the given files (`.env`, `.env.shared`, secrets...). */
-function project(files: Record<string, string> = {}): string {
-  const cwd = join(root, `project-${++dirs}`);
-  mkdirSync(cwd);
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(cwd, name), text);
-  return cwd;
-}
+const project = projectFolders('marg-config-');
 
 /** The ConfigError loadConfig throws; fails the test when it does not throw one. */
 function configError(env: RawEnv, cwd = project()): ConfigError {
-  try {
-    loadConfig({ cwd, env });
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail(`expected a ConfigError for ${JSON.stringify(env)}`);
+  return configErrorIn(env, cwd);
 }
 
 describe('config defaults', () => {
@@ -108,6 +85,7 @@ describe('config sources', () => {
   });
 
   it('reports an unreadable APP_KEY_FILE by name', () => {
+    const root = project();
     const missing = join(root, 'no-such-secret');
     const error = configError({ APP_KEY_FILE: missing });
     assert.deepEqual(error.problems, [`APP_KEY_FILE: cannot read ${missing} (ENOENT)`]);

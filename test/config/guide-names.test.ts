@@ -1,38 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { APPS } from '../../apps/index.ts';
-import { loadConfig } from '../../src/config/config.ts';
-import { appLayout } from '../../src/platform/app-registry.ts';
-import { ConfigError, type RawEnv } from '../../src/config/env-files.ts';
+import type { RawEnv } from '../../src/config/env-files.ts';
 import { cleanupCli, describeResult, runMarg, tempDir } from '../support/cli.ts';
+import { configError, loadConfig, projectFolders } from './support.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'marg-guide-names-'));
-after(() => rmSync(root, { recursive: true, force: true }));
-
-let dirs = 0;
-/** A fresh project folder holding the given files (`.env`, `.env.shared`). */
-function project(files: Record<string, string> = {}): string {
-  const cwd = join(root, `project-${++dirs}`);
-  mkdirSync(cwd);
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(cwd, name), text);
-  return cwd;
-}
-
-const layout = appLayout(APPS);
-const load = (env: RawEnv, cwd = project()) => loadConfig({ cwd, env, layout });
-
-function problems(env: RawEnv, cwd = project()): string[] {
-  try {
-    loadConfig({ cwd, env, layout });
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    return error.problems;
-  }
-  assert.fail(`expected a ConfigError for ${JSON.stringify(env)}`);
-}
+const project = projectFolders('marg-guide-names-');
+const load = (env: RawEnv, cwd = project()) => loadConfig({ cwd, env });
+const problems = (env: RawEnv, cwd = project()): string[] => configError(env, cwd).problems;
 
 describe("the guides' names as aliases", () => {
   it('CACHE_DRIVER sets CACHE_STORE, in Laravel’s values or Marg’s', () => {

@@ -5,14 +5,13 @@ import type { RateLimitStore } from '../../src/ratelimit/contract.ts';
 import { clientKey, requestLimits } from '../../src/http/rate-limit.ts';
 import type { TestResponse } from '../support/client.ts';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/platform.ts';
-import { awayFromWindowEnd } from './rate-limit-window.ts';
+import { awayFromWindowEnd, from, startLimitedServer } from './rate-limit-window.ts';
 
 const API_LIMIT = 5;
 const SIGNIN_LIMIT = 3;
 let ipCounter = 0;
 /** Each test is its own client address (the server trusts the loopback proxy's X-Forwarded-For), so their counters never meet. */
 const newClientIp = () => `198.51.100.${++ipCounter}`;
-const from = (ip: string, headers: Record<string, string> = {}) => ({ headers: { 'x-forwarded-for': ip, ...headers } });
 
 function assertLimitHeaders(response: TestResponse, limit: number, remaining: number, label: string): void {
   assert.equal(response.headers['ratelimit-limit'], String(limit), label);
@@ -24,7 +23,7 @@ function assertLimitHeaders(response: TestResponse, limit: number, remaining: nu
 describe('request limits (API_RATE_LIMIT, SIGNIN_RATE_LIMIT)', () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ API_RATE_LIMIT: String(API_LIMIT), SIGNIN_RATE_LIMIT: String(SIGNIN_LIMIT), TRUSTED_PROXIES: '127.0.0.1' });
+    server = await startLimitedServer(API_LIMIT, SIGNIN_LIMIT);
   });
   after(() => server.close());
 

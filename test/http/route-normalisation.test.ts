@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { normalisePath } from '../../src/http/route-path.ts';
-import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/platform.ts';
-import { awayFromWindowEnd } from './rate-limit-window.ts';
+import { TEST_PASSWORD, type TestServer } from '../support/platform.ts';
+import { awayFromWindowEnd, from, startLimitedServer } from './rate-limit-window.ts';
 
 const API_LIMIT = 3;
 const SIGNIN_LIMIT = 2;
 let ipCounter = 0;
 const newClientIp = () => `192.0.2.${++ipCounter}`;
-const from = (ip: string, headers: Record<string, string> = {}) => ({ headers: { 'x-forwarded-for': ip, ...headers } });
 
 /** Spellings of `/api/me` a client may send: the router decodes percent-encoding, so some reach the route. */
 const ME_VARIANTS = ['/%61pi/me', '/api/m%65', '/%61%70%69/%6D%65', '/api/me?x=1', '/%2561pi/me', '/API/me', '/Api/Me', '/api/me/', '/api//me', '/api/me%2F'];
@@ -16,7 +15,7 @@ const ME_VARIANTS = ['/%61pi/me', '/api/m%65', '/%61%70%69/%6D%65', '/api/me?x=1
 describe('security decisions see the route the router matched, not the raw URL', () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ API_RATE_LIMIT: String(API_LIMIT), SIGNIN_RATE_LIMIT: String(SIGNIN_LIMIT), TRUSTED_PROXIES: '127.0.0.1' });
+    server = await startLimitedServer(API_LIMIT, SIGNIN_LIMIT);
   });
   after(() => server.close());
 
