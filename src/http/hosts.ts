@@ -75,13 +75,6 @@ export function refuseForeignHosts(
   };
 }
 
-/** The host without its port (handles `[::1]:8080`). */
-export function hostName(host: string): string {
-  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
-  const colon = host.lastIndexOf(':');
-  return colon === -1 ? host : host.slice(0, colon);
-}
-
 const DEFAULT_PORTS: Readonly<Record<string, number>> = { http: 80, https: 443 };
 
 /**
