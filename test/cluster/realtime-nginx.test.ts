@@ -1,0 +1,3 @@
+import { describeRealtimeCluster } from './realtime-cluster.ts';
+
+await describeRealtimeCluster('nginx');
