@@ -1,0 +1,3 @@
+import { describeCorruption } from './corruption.ts';
+
+describeCorruption('the manifest', (name) => name.includes('manifest'), true);

@@ -1,0 +1,3 @@
+import { describeCorruption } from './corruption.ts';
+
+describeCorruption('parts', (name) => !name.includes('manifest'), false);
