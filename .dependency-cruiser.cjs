@@ -13,6 +13,7 @@ const DRIVER_MODULES = [
   '^src/mail/(log|smtp)\\.ts$',
   '^src/storage/local\\.ts$',
   '^src/database/(sqlite|server|replica-driver|query-timing|create-database)\\.ts$',
+  '^src/search/(sqlite-fts|mysql-fulltext|pgsql-tsvector|elastic[^/]*|opensearch|kysely-runner|sql-engine)\\.ts$',
 ];
 
 module.exports = {

@@ -6,14 +6,15 @@
 // The machine may be shared, so the passes are interleaved in rounds (bare Fastify, then
 // each Marg request, again and again) and each is reported as best and median of the rounds.
 // Options (environment): BENCH_SECONDS (10 per pass), BENCH_ROUNDS (3), BENCH_CONNECTIONS (10),
-// BENCH_BOOTS (3), BENCH_ONLY=embedded|servers, BENCH_LOG_LEVEL (info, the production default).
+// BENCH_BOOTS (3), BENCH_ONLY=embedded|servers|telemetry, BENCH_LOG_LEVEL (info, the production default).
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { maxPass, pacedPass, type LoadSettings, type PacedResult, type PassResult, type Target } from './load.ts';
 import { clickCount, createTargets, host, type MargTargets } from './marg-data.ts';
 import { createMargFixture, type Drivers, type MargFixture } from './marg-fixture.ts';
 import { freePort, pinSelf, PinnedProcess, stopAll } from './pinned-process.ts';
-import { report, type BaselineRun, type MargRun } from './report.ts';
+import { median, report, type BaselineRun, type MargRun } from './report.ts';
+import { recordCapacity, recordWebCapacity } from './capacity.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const settings: LoadSettings = {
@@ -54,6 +55,17 @@ async function startBaseline(): Promise<{ server: PinnedProcess; bootMs: number;
   const { process: server, bootMs } = await PinnedProcess.start('bare Fastify', port, ['--import', 'tsx', 'bench/bare-fastify.ts'], { PATH: process.env.PATH, PORT: String(port) }, ROOT);
   const target: Target = { label: 'bare Fastify GET /', port, method: 'GET', path: '/', headers: { host: `localhost:${port}` }, status: 200 };
   return { server, bootMs, subject: { name: 'bare Fastify', server, target, results: [] } };
+}
+
+/** bench/telemetry-fastify.ts with and without the telemetry recorder (the ops app's per-request cost). */
+async function startTelemetryPair(): Promise<Subject[]> {
+  const subjects: Subject[] = [];
+  for (const [name, flag] of [['Fastify + hook', '0'], ['Fastify + hook + telemetry', '1']] as const) {
+    const port = await freePort();
+    const { process: server } = await PinnedProcess.start(name, port, ['--import', 'tsx', 'bench/telemetry-fastify.ts'], { PATH: process.env.PATH, PORT: String(port), BENCH_TELEMETRY: flag }, ROOT);
+    subjects.push({ name, server, target: { label: name, port, method: 'GET', path: '/', headers: { host: `localhost:${port}` }, status: 200 }, results: [] });
+  }
+  return subjects;
 }
 
 /** `marg serve` (the web role alone, as deployed), booted BOOTS times to time it; the last one stays up. */
@@ -105,13 +117,14 @@ async function main(): Promise<void> {
       void cleanUp().finally(() => process.exit(130));
     });
   }
-  const only = process.env.BENCH_ONLY as Drivers | undefined;
+  const only = process.env.BENCH_ONLY as Drivers | 'telemetry' | undefined;
   log(`${ROUNDS} rounds of ${settings.seconds} s passes, ${settings.connections} connections; node ${process.version}`);
 
   const baseline = await startBaseline();
   const margs: RunningMarg[] = [];
   for (const drivers of ['embedded', 'servers'] as const) if (!only || only === drivers) margs.push(await startMarg(drivers));
-  const subjects = [baseline.subject, ...margs.flatMap((m) => [m.json, m.redirect, m.head])];
+  const telemetryPair = !only || only === 'telemetry' ? await startTelemetryPair() : [];
+  const subjects = [baseline.subject, ...margs.flatMap((m) => [m.json, m.redirect, m.head]), ...telemetryPair];
 
   for (const subject of subjects) await maxPass(subject.target, subject.server, { ...settings, seconds: settings.warmupSeconds, warmupSeconds: 0 });
   const clicksBefore = await Promise.all(margs.map((m) => clickCount(m.port, m.targets)));
@@ -157,6 +170,15 @@ async function main(): Promise<void> {
     };
   });
   process.stdout.write(report(baselineRun, runs, { ...settings, rounds: ROUNDS }));
+  if (telemetryPair.length === 2) {
+    // Requests per server CPU-second too: on a shared machine the server rarely gets its whole core.
+    const [without, withIt] = telemetryPair.map((s) => ({ best: best(s.results), perCpu: median(s.results.map((r) => r.requestsPerSecond / Math.max(r.serverCpu, 1e-6))) }));
+    process.stdout.write(
+      `\nTelemetry recorder (ops app), bare Fastify + one hook, with it vs without: best ${Math.round(withIt!.best)} vs ${Math.round(without!.best)} req/s (${((100 * withIt!.best) / without!.best).toFixed(1)}%); ` +
+        `median ${Math.round(withIt!.perCpu)} vs ${Math.round(without!.perCpu)} req per server CPU-s (${((100 * withIt!.perCpu) / without!.perCpu).toFixed(1)}%). Budget: ≥ 97%.\n`,
+    );
+  }
+  recordCapacity(log, () => recordWebCapacity(runs, 'npm run bench'));
 }
 
 async function cleanUp(): Promise<void> {

@@ -21,6 +21,8 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { ensureDatabaseExists } from '../src/database/create-database.ts';
 import { migrateToLatest } from '../src/database/migrator.ts';
+import { mysqlDialect } from '../src/database/mysql-dialect.ts';
+import { pgsqlDialect } from '../src/database/pgsql-dialect.ts';
 import { createServerConnection } from '../src/database/server.ts';
 import type { ServerDatabaseConfig } from '../src/database/settings.ts';
 import { createLogger } from '../src/observability/logger.ts';
@@ -33,6 +35,7 @@ import { QueueWorker } from '../src/queue/worker.ts';
 import { redisOptions } from '../src/redis/connection.ts';
 import type { RedisSettings } from '../src/redis/settings.ts';
 import { median } from './report.ts';
+import { recordCapacity, recordQueueCapacity } from './capacity.ts';
 import { LOAD_CORE, pinSelf, SERVER_CORE } from './pinned-process.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -191,7 +194,8 @@ function margProducer(driver: QueueBackend, closeStore: () => Promise<void> = as
 
 /** The database driver does not own its connection (the platform does): whoever opens one closes it. */
 function openDatabase(setup: Setup) {
-  return createServerConnection('platform', setup.database, { replicaRetryMs: 10_000, onReplicaDown: () => {} });
+  // A benchmark loads both clients: it picks the dialect synchronously (the platform imports only the configured one).
+  return createServerConnection('platform', setup.database, { replicaRetryMs: 10_000, onReplicaDown: () => {} }, setup.database.connection === 'mysql' ? mysqlDialect : pgsqlDialect);
 }
 
 async function pendingIn(queue: Queue): Promise<number> {
@@ -378,6 +382,7 @@ async function main(): Promise<void> {
       }
     }
     process.stdout.write(report(passes, failures, setup));
+    recordCapacity(log, () => recordQueueCapacity(passes, 'npm run bench:queue'));
   } finally {
     await cleanUp();
   }

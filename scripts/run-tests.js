@@ -34,7 +34,9 @@ if (files.length === 0) {
 const given = process.env.MARG_LOG_CAPTURE;
 const capture = given === '0' ? undefined : given || mkdtempSync(join(tmpdir(), 'marg-log-capture-'));
 
-const args = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files];
+// MARG_TEST_TIMEOUT_MS: longer for the container stage (`npm run test:containers`), whose file builds an image.
+const timeoutMs = Number(process.env.MARG_TEST_TIMEOUT_MS) || 120_000;
+const args = ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${timeoutMs}`, ...files];
 const env = { ...process.env, NODE_ENV: 'test', ...(capture ? { MARG_LOG_CAPTURE: capture } : {}) };
 const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', env });
 child.on('exit', (code, signal) => {

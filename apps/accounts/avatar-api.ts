@@ -9,6 +9,8 @@ import { checkAvatarImage } from './avatar-images.ts';
 
 const AvatarQuery = Type.Object({
   size: Type.Optional(Type.Union([Type.Literal('thumb'), Type.Literal('original')], { default: 'thumb' })),
+  /** `initials`: a user without an avatar gets a generated picture (the page header's), not a 404. */
+  fallback: Type.Optional(Type.Literal('initials')),
 });
 
 const ACCEPTED = Object.keys(AVATAR_TYPES).join(', ');
@@ -60,9 +62,16 @@ export async function avatarApi(app: MargFastify, opts: { ctx: AppContext }): Pr
 
   app.get('/api/users/:id/avatar', { schema: { params: IdParams, querystring: AvatarQuery } }, async (request, reply) => {
     await ctx.requireUser(request);
+    // Every app's page header shows it from this host: the other app hosts are the same site.
+    reply.header('cross-origin-resource-policy', 'same-site');
     const keys = avatarKeys(request.params.id);
     const size = request.query.size ?? 'thumb';
     const object = await storage.get(size === 'original' ? keys.original : keys.thumb);
+    if (!object && request.query.fallback === 'initials') {
+      const user = await ctx.services.users.find(request.params.id);
+      if (!user) throw notFound('User');
+      return reply.header('cache-control', 'private, max-age=60').type('image/svg+xml').send(initialsAvatar(user.name, user.id));
+    }
     if (!object) {
       if (size === 'thumb' && (await storage.exists(keys.original))) {
         throw new HttpError(404, 'not_found', 'The avatar thumbnail is not made yet: try again in a moment.');
@@ -86,4 +95,19 @@ function uploadType(request: FastifyRequest): AvatarType {
     'unsupported_media_type',
     `Send the image as the raw request body with Content-Type ${ACCEPTED}${type ? ` (got ${type})` : ''}.`,
   );
+}
+
+const AVATAR_COLOURS = ['#2456d3', '#067647', '#b54708', '#6941c6', '#c11574', '#0e7090'];
+
+/** A round picture with the name's initials (escaped: they come from the user's name). */
+function initialsAvatar(name: string, id: number): string {
+  const initials = name
+    .trim()
+    .split(/\s+/)
+    .slice(0, 2)
+    // The first letter or digit of the first two words: never markup, whatever the name holds.
+    .map((part) => /[\p{L}\p{N}]/u.exec(part)?.[0]?.toUpperCase() ?? '')
+    .join('');
+  const colour = AVATAR_COLOURS[id % AVATAR_COLOURS.length]!;
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><circle cx="32" cy="32" r="32" fill="${colour}"/><text x="32" y="41" font-family="system-ui,sans-serif" font-size="26" font-weight="600" fill="#fff" text-anchor="middle">${initials || '?'}</text></svg>`;
 }

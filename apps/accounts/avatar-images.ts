@@ -1,4 +1,5 @@
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
+import { loadSharp } from '../../src/support/sharp.ts';
 import { badRequest } from '../../src/http/errors.ts';
 import { AVATAR_MAX_PIXELS, AVATAR_MAX_SIDE, AVATAR_THUMB_SIZE, AVATAR_TYPES, type AvatarType } from './avatar.ts';
 
@@ -13,6 +14,7 @@ import { AVATAR_MAX_PIXELS, AVATAR_MAX_SIDE, AVATAR_THUMB_SIZE, AVATAR_TYPES, ty
  */
 export async function checkAvatarImage(body: Buffer, declared: AvatarType): Promise<void> {
   const format = AVATAR_TYPES[declared].toUpperCase();
+  const sharp = await loadSharp();
   let metadata: Metadata;
   try {
     // No pixel limit here: the header is read either way, and the check below names the size.
@@ -68,6 +70,7 @@ function endsEarly(body: Buffer, format: string): boolean {
  * failOn level as the upload check, so what was accepted decodes here.
  */
 export async function makeAvatarThumbnail(original: Buffer): Promise<Buffer> {
+  const sharp = await loadSharp();
   // An original stored before the upload checks: a clear error instead of libvips' (the job still fails).
   const tooLarge = sizeProblem(await sharp(original, { limitInputPixels: false }).metadata());
   if (tooLarge) throw new Error(`avatar original: ${tooLarge}`);

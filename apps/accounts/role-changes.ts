@@ -11,7 +11,8 @@ export const ACCOUNTS_ADMIN: RoleRef = { app: 'accounts', role: 'admin' };
 
 // One role change at a time across every process: the last-admin check and the revoke must
 // not interleave with another revoke, and rbac.grant's check-then-insert must not race itself.
-const LOCK = 'accounts:role-changes';
+export const ROLE_CHANGES_LOCK = 'accounts:role-changes';
+const LOCK = ROLE_CHANGES_LOCK;
 const LOCK_TTL_MS = 10_000;
 const LOCK_WAIT_MS = 5_000;
 
@@ -51,7 +52,7 @@ export async function changeRole(ctx: AppContext, kind: 'grant' | 'revoke', chan
   return changed;
 }
 
-async function refuseLastAdmin(ctx: AppContext, target: User): Promise<void> {
+export async function refuseLastAdmin(ctx: AppContext, target: User): Promise<void> {
   const roles = (await ctx.services.rbac.rolesOfUsers([target.id])).get(target.id) ?? [];
   if (roles.includes(formatRoleRef(ACCOUNTS_ADMIN)) && (await ctx.services.rbac.holderCount(ACCOUNTS_ADMIN)) <= 1) {
     throw conflict('This is the last user holding accounts:admin: grant it to someone else first.', { role: 'is held by nobody else' });

@@ -1,8 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../../src/http/app-context.ts';
+import { takeFlash } from '../../src/http/flash.ts';
 import { safeRedirectTarget } from '../../src/http/hosts.ts';
 import { html } from '../../src/http/html.ts';
 import type { MargFastify } from '../../src/platform/app-module.ts';
+import { flashMessage } from './views.ts';
 
 const SignInForm = Type.Object({
   email: Type.String({ maxLength: 255 }),
@@ -30,8 +32,13 @@ export async function signInPage(app: MargFastify, opts: { ctx: AppContext }): P
     const result = await ctx.signIn.attempt(email, password, request.ip);
     if (!result.ok) {
       if (result.reason === 'locked') reply.header('retry-after', String(result.retryAfterSeconds));
-      const error = result.reason === 'locked' ? `Too many failed attempts. Try again in ${Math.ceil(result.retryAfterSeconds / 60)} minute(s).` : 'Email or password is wrong.';
-      return form(request, reply, { next, email, error, status: result.reason === 'locked' ? 429 : 401 });
+      const error =
+        result.reason === 'locked'
+          ? `Too many failed attempts. Try again in ${Math.ceil(result.retryAfterSeconds / 60)} minute(s).`
+          : result.reason === 'disabled'
+            ? 'This account is disabled: ask an administrator to enable it again.'
+            : 'Email or password is wrong.';
+      return form(request, reply, { next, email, error, status: { locked: 429, disabled: 403, invalid: 401 }[result.reason] });
     }
     ctx.signInSession(request, result.principal.id);
     return reply.redirect(next ?? '/', 303);
@@ -45,6 +52,7 @@ export async function signInPage(app: MargFastify, opts: { ctx: AppContext }): P
     const csrf = ctx.session(request).csrfToken;
     const body = html`<h1>Sign in</h1>
 <p class="muted">One account for every Marg app.</p>
+${flashMessage(takeFlash(request))}
 ${state.error ? html`<p class="flash error" role="alert">${state.error}</p>` : ''}
 <form method="post" action="/signin" class="card" id="signin">
   <input type="hidden" name="_csrf" value="${csrf}">
@@ -54,7 +62,8 @@ ${state.error ? html`<p class="flash error" role="alert">${state.error}</p>` : '
   <label for="password">Password</label>
   <input id="password" name="password" type="password" autocomplete="current-password" required>
   <p><button type="submit">Sign in</button></p>
-</form>`;
+</form>
+<p><a href="/password/forgot">Forgot your password?</a></p>`;
     // Under the site-wide `no-referrer`, browsers post this form with `Origin: null`, which the
     // login-CSRF check must refuse (a foreign page can send that too): let them name this origin.
     reply.header('referrer-policy', 'same-origin');

@@ -4,6 +4,7 @@ import type { AppContext } from '../../src/http/app-context.ts';
 import { notFound } from '../../src/http/errors.ts';
 import { decodeCursor, page, PageQuery } from '../../src/http/pagination.ts';
 import type { MargFastify } from '../../src/platform/app-module.ts';
+import { deleteUser, setUserDisabled } from './account-changes.ts';
 import { createUser } from './user-creation.ts';
 import { usersWithRoles, userWithRoles } from './user-json.ts';
 
@@ -21,7 +22,7 @@ const NewUserBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** GET/POST /api/users, GET /api/users/:id. */
+/** GET/POST /api/users, GET/DELETE /api/users/:id, POST /api/users/:id/disable and /enable. */
 export async function usersApi(app: MargFastify, opts: { ctx: AppContext }): Promise<void> {
   const { ctx } = opts;
 
@@ -44,5 +45,19 @@ export async function usersApi(app: MargFastify, opts: { ctx: AppContext }): Pro
     const user = await ctx.services.users.find(request.params.id);
     if (!user) throw notFound('User');
     return userWithRoles(ctx.services, user);
+  });
+
+  for (const [path, disabled] of [['/api/users/:id/disable', true], ['/api/users/:id/enable', false]] as const) {
+    app.post(path, { schema: { params: UserParams } }, async (request) => {
+      const actor = await ctx.requirePermission(request, 'accounts.users.manage');
+      const user = await setUserDisabled(ctx, request, actor, request.params.id, disabled);
+      return userWithRoles(ctx.services, user);
+    });
+  }
+
+  app.delete('/api/users/:id', { schema: { params: UserParams } }, async (request, reply) => {
+    const actor = await ctx.requirePermission(request, 'accounts.users.manage');
+    await deleteUser(ctx, request, actor, request.params.id);
+    return reply.code(204).send();
   });
 }

@@ -2,11 +2,11 @@ import { can, type Principal } from '../../src/auth/rbac.ts';
 import { html, type SafeHtml } from '../../src/http/html.ts';
 import type { RoleInfo } from './role-catalog.ts';
 
-export type Section = 'home' | 'users' | 'audit';
+export type Section = 'home' | 'tokens' | 'users' | 'audit';
 
 /** The accounts pages' own navigation; links appear only where the user may go. */
 export function accountsNav(user: Principal, current: Section): SafeHtml {
-  const links: [Section, string, string][] = [['home', '/', 'Your account']];
+  const links: [Section, string, string][] = [['home', '/', 'Your account'], ['tokens', '/tokens', 'API tokens']];
   if (can(user, 'accounts.users.read')) links.push(['users', '/users', 'Users']);
   if (can(user, 'accounts.audit.read')) links.push(['audit', '/audit', 'Audit log']);
   return html`<nav class="row" aria-label="Accounts">${links.map(

@@ -8,7 +8,10 @@ import { DESCRIPTION_MAX, TaskStatusSchema, TITLE_MAX } from './task.ts';
 import { Assignees, taskForChange } from './task-access.ts';
 import { checkTaskDraft, type TaskDraft } from './task-input.ts';
 import { toTaskJson } from './task-json.ts';
+import { TaskEvents } from './task-events.ts';
 import { TaskStore } from './tasks-store.ts';
+import { deleteTaskAttachments } from './attachment-files.ts';
+import { recordUpdate, TaskActivity } from './task-activity.ts';
 
 const UserId = Id;
 // The format is checked here (400); whether the day exists is checked after (422).
@@ -44,6 +47,8 @@ export async function taskApi(app: MargFastify, opts: { ctx: AppContext }): Prom
   const { ctx } = opts;
   const store = TaskStore.of(ctx.services);
   const assignees = new Assignees(ctx.services);
+  const events = new TaskEvents(ctx.services);
+  const activity = TaskActivity.of(ctx.services);
 
   app.get('/api/tasks', { schema: { querystring: ListQuery } }, async (request) => {
     const principal = await ctx.requirePermission(request, 'flow.tasks.read');
@@ -66,6 +71,8 @@ export async function taskApi(app: MargFastify, opts: { ctx: AppContext }): Prom
       assigneeId: changes.assigneeId ?? null,
       dueDate: changes.dueDate ?? null,
     });
+    await activity.record(task.id, principal.id, ['created the task']);
+    await events.created(task);
     return reply.code(201).send(toTaskJson(task));
   });
 
@@ -77,19 +84,24 @@ export async function taskApi(app: MargFastify, opts: { ctx: AppContext }): Prom
   });
 
   app.patch('/api/tasks/:id', { schema: { params: IdParams, body: PatchBody } }, async (request) => {
-    const { task } = await taskForChange(ctx, request, store, request.params.id, 'update');
+    const { principal, task } = await taskForChange(ctx, request, store, request.params.id, 'update');
     if (Object.keys(request.body).length === 0) {
       throw badRequest('Nothing to change: send at least one of title, description, status, assigneeId, dueDate.');
     }
     const { changes } = await checked(assignees, request.body);
     const updated = await store.update(task.id, changes);
     if (!updated) throw notFound('Task');
+    await recordUpdate(ctx.services, principal.id, task, updated);
+    await events.updated(updated);
     return toTaskJson(updated);
   });
 
   app.delete('/api/tasks/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const { task } = await taskForChange(ctx, request, store, request.params.id, 'delete');
     if (!(await store.delete(task.id))) throw notFound('Task');
+    await events.deleted(task.id);
+    await deleteTaskAttachments(ctx.services, task.id);
+    await activity.deleteForTask(task.id);
     return reply.code(204).send();
   });
 }

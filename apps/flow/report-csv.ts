@@ -1,4 +1,3 @@
-import { stringify } from 'csv-stringify/sync';
 
 export const REPORT_COLUMNS = ['id', 'title', 'status', 'assignee', 'due', 'created', 'updated'] as const;
 export type ReportRow = Readonly<Record<(typeof REPORT_COLUMNS)[number], string | number>>;
@@ -16,7 +15,9 @@ export function defuse(value: string): string {
  * line ends), with a header row, formula-looking text defused, and a UTF-8 byte order mark so
  * that spreadsheet programs read accented titles right.
  */
-export function toCsv(rows: readonly ReportRow[]): string {
+export async function toCsv(rows: readonly ReportRow[]): Promise<string> {
+  // Imported by the report job (on a worker): a web node registers the job and never loads it (issue 19).
+  const { stringify } = await import('csv-stringify/sync');
   const records = rows.map((row) => REPORT_COLUMNS.map((column) => {
     const value = row[column];
     return typeof value === 'string' ? defuse(value) : value;

@@ -63,7 +63,7 @@ async function sendDailyReport(payload: JsonValue, services: Services, signal: A
   const pending = await subscriptions.pending(date);
   if (pending.length === 0) return;
   const rows = await reportRows(services, new Date());
-  const csv = toCsv(rows);
+  const csv = await toCsv(rows);
   const filename = `flow-report-${date}.csv`;
   for (const subscription of pending) {
     signal.throwIfAborted();

@@ -1,8 +1,13 @@
+import { searchBox } from '../../src/search/views.ts';
 import { html, type SafeHtml } from '../../src/http/html.ts';
-import { DESCRIPTION_MAX, STATUS_LABELS, TASK_STATUSES, TITLE_MAX, type Task, type TaskStatus } from './task.ts';
+import { timeTag } from '../../src/http/time.ts';
+import type { Attachment } from './attachment.ts';
+import { DESCRIPTION_MAX, STATUS_LABELS, TASK_STATUSES, TITLE_MAX, type Task } from './task.ts';
+import { userSelect } from './view-parts.ts';
 
 export interface BoardRow {
   readonly task: Task;
+  readonly attachments: readonly Attachment[];
   readonly assigneeName: string | null;
   readonly mayUpdate: boolean;
   readonly mayDelete: boolean;
@@ -16,43 +21,70 @@ export interface CreateDraft {
   readonly dueDate: string;
 }
 
+/** The board's filters and sort as they appear in its query string ('' = any). */
+export interface BoardQueryValues {
+  readonly status: string;
+  readonly assignee: string;
+  readonly due: string;
+  readonly sort: string;
+}
+
 export interface BoardView {
   readonly rows: readonly BoardRow[];
-  readonly filter: TaskStatus | undefined;
+  readonly query: BoardQueryValues;
+  /** The query string (without `page`) a POST carries back, so the redirect lands where the user was. */
+  readonly back: string;
+  readonly newerUrl: string | null;
   readonly olderUrl: string | null;
+  readonly pageNumber: number;
   readonly users: readonly { readonly id: number; readonly name: string }[];
   readonly csrf: string;
   readonly canCreate: boolean;
+  readonly flash?: string | undefined;
   readonly error?: string;
   readonly draft?: CreateDraft;
 }
 
 const EMPTY_DRAFT: CreateDraft = { title: '', description: '', assigneeId: '', dueDate: '' };
-const SUMMARY_LENGTH = 140;
+const SUMMARY_LENGTH = 100;
+const FILTERED = (q: BoardQueryValues) => q.status !== '' || q.assignee !== '' || q.due !== '';
 
-/** The task board: filter, create form (when allowed), the table with each row's allowed actions. */
+/** The task board: filters and sort, create form (when allowed), one compact row per task. */
 export function boardPage(view: BoardView): SafeHtml {
   const withActions = view.rows.some((r) => r.mayUpdate || r.mayDelete);
-  return html`<h1>Tasks</h1>
+  return html`<div class="title-row"><h1>Tasks</h1><a href="/settings">Settings</a></div>
+${view.flash ? html`<p class="flash" role="status">${view.flash}</p>` : ''}
 ${view.error ? html`<p class="flash error" role="alert">${view.error}</p>` : ''}
+${searchBox('/search', '')}
 ${view.canCreate ? createForm(view) : ''}
-${filterForm(view.filter)}
-<table id="tasks">
-  <thead><tr><th scope="col">Title</th><th scope="col">Status</th><th scope="col">Assignee</th><th scope="col">Due</th>${withActions ? html`<th scope="col">Actions</th>` : ''}</tr></thead>
+${filterForm(view)}
+<div class="table-wrap tasks-wrap">
+<table id="tasks" class="tasks" data-live-channel="private-flow.tasks">
+  <thead><tr><th scope="col">Title</th><th scope="col">Status</th><th scope="col">Assignee</th><th scope="col">Due</th>${withActions ? html`<th scope="col"><span class="visually-hidden">Actions</span></th>` : ''}</tr></thead>
   <tbody>
-  ${view.rows.length === 0 ? html`<tr><td colspan="${withActions ? 5 : 4}" class="muted">No tasks${view.filter ? ' with this status' : ' yet'}.</td></tr>` : ''}
+  ${view.rows.length === 0 ? html`<tr><td colspan="${withActions ? 5 : 4}" class="muted">No tasks${FILTERED(view.query) ? ' match these filters' : ' yet'}.</td></tr>` : ''}
   ${view.rows.map((row) => taskRow(row, view, withActions))}
   </tbody>
 </table>
-${view.olderUrl ? html`<p><a href="${view.olderUrl}" rel="next">Older tasks →</a></p>` : ''}`;
+</div>
+${pager(view)}`;
+}
+
+function pager(view: BoardView): SafeHtml | string {
+  if (!view.newerUrl && !view.olderUrl) return '';
+  return html`<nav class="pager" aria-label="Pages">
+  ${view.newerUrl ? html`<a href="${view.newerUrl}" rel="prev">← Previous</a>` : html`<span></span>`}
+  <span class="muted">Page ${view.pageNumber}</span>
+  ${view.olderUrl ? html`<a href="${view.olderUrl}" rel="next">Next →</a>` : html`<span></span>`}
+</nav>`;
 }
 
 function createForm(view: BoardView): SafeHtml {
   const draft = view.draft ?? EMPTY_DRAFT;
-  return html`<form method="post" action="/tasks" class="card" id="create-task">
-  <h2>New task</h2>
+  return html`<details class="card create"${view.draft ? html` open` : ''}><summary>New task</summary>
+<form method="post" action="/tasks" id="create-task">
   <input type="hidden" name="_csrf" value="${view.csrf}">
-  ${filterInput(view.filter)}
+  ${backInput(view.back)}
   <label for="task-title">Title</label>
   <input id="task-title" name="title" required maxlength="${TITLE_MAX}" value="${draft.title}">
   <label for="task-description">Description</label>
@@ -62,71 +94,63 @@ function createForm(view: BoardView): SafeHtml {
     <div><label for="task-due">Due date</label><input id="task-due" name="dueDate" type="date" value="${draft.dueDate}"></div>
   </div>
   <p><button type="submit">Create task</button></p>
-</form>`;
+</form></details>`;
 }
 
-function filterForm(filter: TaskStatus | undefined): SafeHtml {
-  return html`<form method="get" action="/" class="card row" id="filter">
+function option(value: string, label: string, selected: string): SafeHtml {
+  return html`<option value="${value}"${value === selected ? html` selected` : ''}>${label}</option>`;
+}
+
+function filterForm(view: BoardView): SafeHtml {
+  const q = view.query;
+  return html`<form method="get" action="/" class="card row filters" id="filter">
   <div><label for="filter-status">Status</label>
-  <select id="filter-status" name="status">
-    <option value="">All</option>
-    ${TASK_STATUSES.map((s) => html`<option value="${s}"${s === filter ? html` selected` : ''}>${STATUS_LABELS[s]}</option>`)}
-  </select></div>
-  <div><button type="submit" class="secondary">Filter</button></div>
+  <select id="filter-status" name="status">${option('', 'All', q.status)}${TASK_STATUSES.map((s) => option(s, STATUS_LABELS[s], q.status))}</select></div>
+  <div><label for="filter-assignee">Assignee</label>
+  <select id="filter-assignee" name="assignee">${option('', 'Anyone', q.assignee)}${option('me', 'Me', q.assignee)}${option('none', 'Unassigned', q.assignee)}${view.users.map((u) =>
+    option(String(u.id), u.name, q.assignee),
+  )}</select></div>
+  <div><label for="filter-due">Due</label>
+  <select id="filter-due" name="due">${option('', 'Any time', q.due)}${option('overdue', 'Overdue', q.due)}${option('week', 'In the next 7 days', q.due)}${option('none', 'No due date', q.due)}</select></div>
+  <div><label for="filter-sort">Sort</label>
+  <select id="filter-sort" name="sort">${option('newest', 'Newest first', q.sort)}${option('oldest', 'Oldest first', q.sort)}${option('due', 'Due soonest', q.sort)}</select></div>
+  <div><button type="submit" class="secondary">Apply</button></div>
 </form>`;
 }
 
 function taskRow(row: BoardRow, view: BoardView, withActions: boolean): SafeHtml {
   const { task } = row;
   const summary = task.description.length > SUMMARY_LENGTH ? `${task.description.slice(0, SUMMARY_LENGTH)}…` : task.description;
+  const files = row.attachments.length;
   return html`<tr id="task-${task.id}">
-  <td><strong>${task.title}</strong>${summary ? html`<div class="muted">${summary}</div>` : ''}</td>
-  <td><span class="badge status-${task.status}">${STATUS_LABELS[task.status]}</span></td>
+  <td class="title"><a href="/tasks/${task.id}"><strong>${task.title}</strong></a>${summary ? html`<div class="muted summary">${summary}</div>` : ''}${
+    files > 0 ? html`<div class="muted">${files} file${files === 1 ? '' : 's'}</div>` : ''
+  }</td>
+  <td>${row.mayUpdate ? statusForm(row, view) : html`<span class="badge status-${task.status}">${STATUS_LABELS[task.status]}</span>`}</td>
   <td>${row.assigneeName ?? html`<span class="muted">Unassigned</span>`}</td>
-  <td>${task.dueDate ?? html`<span class="muted">—</span>`}</td>
-  ${withActions ? html`<td>${rowActions(row, view)}</td>` : ''}
+  <td class="nowrap">${task.dueDate ? timeTag(`${task.dueDate}T00:00:00Z`, 'date') : html`<span class="muted">—</span>`}</td>
+  ${
+    withActions
+      ? html`<td class="nowrap">${row.mayDelete ? html`<a href="/tasks/${task.id}/delete" class="danger-link" aria-label="Delete ${task.title}">Delete</a>` : ''}</td>`
+      : ''
+  }
 </tr>`;
 }
 
-function rowActions(row: BoardRow, view: BoardView): SafeHtml {
+/** Status in one select: a script sends it on change and says "Saved"; without one, the button does (POST-redirect-GET). */
+function statusForm(row: BoardRow, view: BoardView): SafeHtml {
   const { task } = row;
-  const hidden = html`<input type="hidden" name="_csrf" value="${view.csrf}">${filterInput(view.filter)}`;
-  return html`${
-    row.mayUpdate
-      ? html`<form method="post" action="/tasks/${task.id}/status" class="row">${hidden}
-    <select name="status" aria-label="Status of ${task.title}">${TASK_STATUSES.map(
+  return html`<form method="post" action="/tasks/${task.id}/status" class="status-form" data-autosubmit>
+    <input type="hidden" name="_csrf" value="${view.csrf}">${backInput(view.back)}
+    <select name="status" aria-label="Status of ${task.title}" class="status-${task.status}">${TASK_STATUSES.map(
       (s) => html`<option value="${s}"${s === task.status ? html` selected` : ''}>${STATUS_LABELS[s]}</option>`,
     )}</select>
-    <button type="submit" class="secondary">Set</button>
-  </form>
-  <form method="post" action="/tasks/${task.id}/assignee" class="row">${hidden}
-    ${userSelect(`assignee-${task.id}`, view.users, task.assigneeId === null ? '' : String(task.assigneeId), `Assignee of ${task.title}`, row.assigneeName)}
-    <button type="submit" class="secondary">Assign</button>
-  </form>`
-      : ''
-  }${
-    row.mayDelete
-      ? html`<form method="post" action="/tasks/${task.id}/delete" class="inline">${hidden}<button type="submit" class="danger">Delete</button></form>`
-      : ''
-  }`;
+    <button type="submit" class="secondary small">Set</button>
+    <span class="saved" role="status" aria-live="polite"></span>
+  </form>`;
 }
 
-/**
- * The assignee picker: only users who can be assigned. A current assignee who is not among them
- * (their Flow role was taken away) shows as the selected entry with value "", so the row tells
- * the truth and submitting it as it is unassigns the task.
- */
-function userSelect(id: string, users: BoardView['users'], selected: string, ariaLabel?: string, selectedName?: string | null): SafeHtml {
-  // Rows only (they pass the name): the create form re-shows a refused id as "Unassigned".
-  const gone = selectedName !== undefined && selected !== '' && !users.some((u) => String(u.id) === selected);
-  return html`<select id="${id}" name="assigneeId"${ariaLabel ? html` aria-label="${ariaLabel}"` : ''}>
-    <option value="">Unassigned</option>
-    ${gone ? html`<option value="" selected>${selectedName ?? `User #${selected}`} (cannot see tasks)</option>` : ''}
-    ${users.map((u) => html`<option value="${u.id}"${String(u.id) === selected ? html` selected` : ''}>${u.name}</option>`)}
-  </select>`;
-}
-
-/** Keeps the list's status filter across a POST, so the redirect lands where the user was. */
-function filterInput(filter: TaskStatus | undefined): SafeHtml {
-  return filter ? html`<input type="hidden" name="filter" value="${filter}">` : html``;
+/** Keeps the board's filters across a POST, so the redirect lands where the user was. */
+function backInput(back: string): SafeHtml {
+  return back ? html`<input type="hidden" name="back" value="${back}">` : html``;
 }

@@ -11,6 +11,8 @@ import type { ScheduledTask } from '../../src/scheduler/contract.ts';
 import type { LinksDatabase } from './links-store.ts';
 
 export const CLICKS_JOB = 'links.clicks';
+/** Where counted clicks are announced; `links.links.read` may listen (apps/links/index.ts). */
+export const CLICKS_CHANNEL = 'private-links.clicks';
 /** Most a buffer holds before it dispatches early. */
 const MAX_PENDING = 1_000;
 /** A batch's id is remembered this long, so a redelivery within it is recognised; far above QUEUE_RETRY_AFTER. */
@@ -92,7 +94,12 @@ export const clickJobs: JobFactory = (services) => ({
     } catch (error) {
       // The ledger already has this batch: an earlier delivery counted it.
       if (!isUniqueViolation(error)) throw error;
+      return;
     }
+    // Open link lists refresh their counts (apps/links/pages.ts); a count is saved even when this fails.
+    await services.broadcast
+      .publish({ channel: CLICKS_CHANNEL, event: 'clicks.counted', data: JSON.stringify({ counts }), sentAt: Date.now() })
+      .catch((error: unknown) => services.logger.warn({ err: error }, 'links: click counts not broadcast'));
   },
 });
 

@@ -44,7 +44,27 @@ export class SlugTakenError extends Error {
 
 /** Rows of the `links` table in the links database; nothing here knows about HTTP or caching. */
 export class LinksStore {
-  constructor(private readonly connection: DatabaseConnection<LinksDatabase>) {}
+  /** `onChange` hears the ids of created, changed and deleted links after the write (the search index follows them). */
+  constructor(
+    private readonly connection: DatabaseConnection<LinksDatabase>,
+    private readonly onChange?: (ids: readonly number[]) => Promise<void>,
+  ) {}
+
+  /** These links (any order); unknown ids are left out. */
+  async findMany(ids: readonly number[]): Promise<Link[]> {
+    if (ids.length === 0) return [];
+    return (await this.db.selectFrom('links').selectAll().where('id', 'in', [...ids]).execute()).map(toLink);
+  }
+
+  /** Oldest first after `after`: for the search index's rebuild and sync. */
+  async scan(after: number, limit: number): Promise<Link[]> {
+    return (await this.db.selectFrom('links').selectAll().where('id', '>', after).orderBy('id', 'asc').limit(limit).execute()).map(toLink);
+  }
+
+  async count(): Promise<number> {
+    const row = await this.db.selectFrom('links').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
 
   private get db() {
     return this.connection.db;
@@ -88,16 +108,19 @@ export class LinksStore {
         this.connection.dialect,
       ),
     );
+    await this.onChange?.([id]);
     return { id, slug: input.slug, url: input.url, title: input.title, ownerId: input.ownerId, clicks: input.clicks ?? 0, createdAt: at, updatedAt: at };
   }
 
   async update(id: number, changes: LinkChanges): Promise<void> {
     const values = { ...changes, updated_at: now() };
     await uniqueSlug(changes.slug ?? '', () => this.db.updateTable('links').set(values).where('id', '=', id).execute());
+    await this.onChange?.([id]);
   }
 
   async delete(id: number): Promise<boolean> {
     const result = await this.db.deleteFrom('links').where('id', '=', id).executeTakeFirst();
+    await this.onChange?.([id]);
     return Number(result.numDeletedRows) > 0;
   }
 }

@@ -88,7 +88,7 @@ export async function linksPages(app: MargFastify, parts: LinksParts): Promise<v
         deletable: can(principal, DELETE) && mayChange(principal, link),
       })),
     });
-    return ctx.page(request, reply, { title: 'Links', body, ...(state.status ? { status: state.status } : {}) });
+    return ctx.page(request, reply, { title: 'Links', body, live: true, ...(state.status ? { status: state.status } : {}) });
   }
 
   /** Owners' names from the RBAC database (no cross-database join), one lookup per owner. */

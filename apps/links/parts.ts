@@ -4,6 +4,7 @@ import { ClickBuffer } from './clicks.ts';
 import { LinkService } from './link-service.ts';
 import { LinksStore, type LinksDatabase } from './links-store.ts';
 import { SlugCache } from './slug-cache.ts';
+import { notifyLinkSearch } from './search-index.ts';
 
 /** The pieces the links routes share, built once per server. */
 export interface LinksParts {
@@ -17,7 +18,7 @@ export interface LinksParts {
 
 export function createLinksParts(ctx: AppContext): LinksParts {
   const connection = ctx.services.databases.get<LinksDatabase>('links');
-  const store = new LinksStore(connection);
+  const store = new LinksStore(connection, (ids) => notifyLinkSearch(ctx.services, ids));
   const slugs = new SlugCache(ctx.services.cache, store);
   return { ctx, connection, store, slugs, service: new LinkService(store, slugs), clicks: new ClickBuffer(ctx.services.queue, ctx.services.logger) };
 }

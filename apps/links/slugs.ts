@@ -19,6 +19,7 @@ const RESERVED = new Set([
   'admin',
   'static',
   'me',
+  'search',
   'favicon.ico',
   'robots.txt',
 ]);

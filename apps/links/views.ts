@@ -1,3 +1,4 @@
+import { searchBox } from '../../src/search/views.ts';
 import { html, type SafeHtml } from '../../src/http/html.ts';
 import type { Link } from './links-store.ts';
 
@@ -29,6 +30,7 @@ export interface CreateFormState {
 export function indexView(view: IndexView): SafeHtml {
   return html`<h1>Links</h1>
 ${view.flash ? html`<p class="flash" role="status">${view.flash}</p>` : ''}
+${searchBox('/search', '')}
 ${view.form ? createForm(view.form, view.csrfToken) : ''}
 <div class="row"><h2>${view.scope === 'me' ? 'Your links' : 'All links'}</h2>
 <a href="/?owner=${view.scope === 'me' ? 'all' : 'me'}">${view.scope === 'me' ? 'Show all links' : 'Show only mine'}</a></div>
@@ -59,14 +61,14 @@ function fieldError(message: string | undefined): SafeHtml {
 }
 
 function linkTable(view: IndexView): SafeHtml {
-  return html`<table>
+  return html`<table id="links" data-live-channel="private-links.clicks">
 <thead><tr><th>Short URL</th><th>Target</th><th>Title</th><th>Clicks</th>${view.showOwners ? html`<th>Owner</th>` : ''}<th></th></tr></thead>
 <tbody>${view.rows.map(
     (row) => html`<tr id="link-${row.link.id}">
 <td><a href="${row.shortUrl}">${row.shortUrl}</a></td>
 <td><a href="${row.link.url}" rel="noopener noreferrer">${row.link.url}</a></td>
-<td>${row.link.title ?? html`<span class="muted">—</span>`}</td>
-<td>${row.link.clicks}</td>
+<td><a href="/links/${row.link.id}">${row.link.title ?? 'Details'}</a></td>
+<td><a href="/links/${row.link.id}#clicks" aria-label="${row.link.clicks} clicks: chart">${row.link.clicks}</a></td>
 ${view.showOwners ? html`<td>${row.owner}</td>` : ''}
 <td>${
       row.deletable

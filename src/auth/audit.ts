@@ -14,6 +14,20 @@ export const AUDIT_EVENTS = [
   'rbac.revoked',
   'user.created',
   'user.password_changed',
+  'user.password_reset_requested',
+  'user.password_reset',
+  'user.updated',
+  'user.disabled',
+  'user.enabled',
+  'user.deleted',
+  'token.created',
+  'token.revoked',
+  'ops.job_retried',
+  'ops.jobs_retried',
+  'ops.job_forgotten',
+  'ops.task_run',
+  'ops.maintenance_down',
+  'ops.maintenance_up',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 

@@ -11,6 +11,20 @@ export interface RbacDatabase {
     password_hash: string;
     created_at: string;
     updated_at: string;
+    /** Set while an admin has disabled the account: no sign-in, no sessions, no tokens. */
+    disabled_at: string | null;
+  };
+  personal_access_tokens: {
+    id: Generated<number>;
+    user_id: number;
+    name: string;
+    /** SHA-256 (hex) of the token: the token itself is shown once and never stored. */
+    token_hash: string;
+    /** JSON array of permission strings, or ["*"]. */
+    abilities: string;
+    last_used_at: string | null;
+    expires_at: string | null;
+    created_at: string;
   };
   roles: {
     id: Generated<number>;
@@ -71,6 +85,25 @@ export const rbacMigrations: MigrationSet = {
       await db.schema.dropTable('user_roles').execute();
       await db.schema.dropTable('role_permissions').execute();
       await db.schema.dropTable('roles').execute();
+    },
+  },
+  '2026_12_06_0001_users_disabled_and_access_tokens': {
+    async up(db, ctx) {
+      await db.schema.alterTable('users').addColumn('disabled_at', 'varchar(32)').execute();
+      await withId(db.schema.createTable('personal_access_tokens'), ctx)
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('name', 'varchar(255)', (c) => c.notNull())
+        .addColumn('token_hash', exactVarchar(64, ctx), (c) => c.notNull().unique())
+        .addColumn('abilities', 'text', (c) => c.notNull())
+        .addColumn('last_used_at', 'varchar(32)')
+        .addColumn('expires_at', 'varchar(32)')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('personal_access_tokens_user').on('personal_access_tokens').column('user_id').execute();
+    },
+    async down(db) {
+      await db.schema.dropTable('personal_access_tokens').execute();
+      await db.schema.alterTable('users').dropColumn('disabled_at').execute();
     },
   },
 };

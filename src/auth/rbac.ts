@@ -3,6 +3,8 @@ import type { DatabaseConnection } from '../database/contract.ts';
 import { withDatabaseLock } from '../database/database-lock.ts';
 import { readWriteContext } from '../database/read-write-context.ts';
 import { now } from '../database/schema.ts';
+import { EVERYTHING, type InvalidationBus } from '../invalidation/contract.ts';
+import { afterPendingInvalidations, LocalCache } from '../invalidation/local-cache.ts';
 import type { JsonValue } from '../support/json.ts';
 import { formatRoleRef, type AppPermissions, type RoleRef } from './permissions.ts';
 import type { RbacDatabase } from './rbac-schema.ts';
@@ -25,21 +27,52 @@ export class UnknownRoleError extends Error {
 }
 
 const VERSION_KEY = 'rbac:version';
+/** At most this long in process memory (and never longer than RBAC_CACHE_TTL); invalidations end it sooner. */
+export const PRINCIPAL_MEMORY_TTL_MS = 10_000;
+const MAX_MEMORY_ENTRIES = 20_000;
+const PRINCIPAL = 'principal:';
+const ALL_PRINCIPALS = 'principals:*';
 
 /**
  * Roles and permissions per app, in the shared RBAC database, with each user's resolved
  * permissions cached for RBAC_CACHE_TTL. Every change invalidates: a grant or revoke
  * drops that user's entry; a change to role definitions bumps a version that every
  * entry carries, so all of them go stale at once.
+ *
+ * In front of that shared cache, each process keeps the principals it resolved for a few
+ * seconds while the invalidation bus is live; `forget` and definition changes reach every
+ * process through the bus before they return, so a revocation holds from the next request on.
  */
 export class Rbac {
+  readonly #memory: LocalCache<number, Principal> | undefined;
+  #listening = false;
+
   constructor(
     private readonly connection: DatabaseConnection<RbacDatabase>,
     private readonly cache: Cache,
     private readonly ttlSeconds: number,
-  ) {}
+    private readonly bus?: InvalidationBus,
+  ) {
+    if (bus && ttlSeconds > 0) this.#memory = new LocalCache(Math.min(PRINCIPAL_MEMORY_TTL_MS, ttlSeconds * 1000), MAX_MEMORY_ENTRIES);
+  }
 
   async principal(userId: number): Promise<Principal | undefined> {
+    const memory = this.#memory;
+    if (!memory) return this.#shared(userId);
+    this.#listen();
+    if (!this.bus!.live) return this.#shared(userId);
+    if (memory.get(userId)) {
+      await afterPendingInvalidations();
+      const remembered = memory.get(userId);
+      if (remembered && this.bus!.live) return remembered;
+    }
+    const generation = memory.generation;
+    const principal = await this.#shared(userId);
+    if (principal && this.bus!.live) memory.set(userId, principal, generation);
+    return principal;
+  }
+
+  async #shared(userId: number): Promise<Principal | undefined> {
     if (this.ttlSeconds > 0) {
       const [version, entry] = await this.cache.getMany([VERSION_KEY, userKey(userId)]);
       if (isCachedEntry(entry) && entry.version === (version ?? 0)) return entry.principal;
@@ -52,6 +85,16 @@ export class Rbac {
       return principal;
     }
     return this.#load(userId);
+  }
+
+  /** Subscribed on the first lookup: a CLI command that only grants or revokes opens no subscriber connection. */
+  #listen(): void {
+    if (this.#listening || !this.bus) return;
+    this.#listening = true;
+    this.bus.subscribe((message) => {
+      if (message.startsWith(PRINCIPAL)) this.#memory?.delete(Number(message.slice(PRINCIPAL.length)));
+      else if (message === ALL_PRINCIPALS || message === EVERYTHING) this.#memory?.clear();
+    });
   }
 
   /**
@@ -92,8 +135,10 @@ export class Rbac {
     return Number(result.numDeletedRows) > 0;
   }
 
+  /** Drops the user's resolved permissions everywhere: the shared cache, then every process's memory. */
   async forget(userId: number): Promise<void> {
     await this.cache.delete(userKey(userId));
+    await this.bus?.publish(`${PRINCIPAL}${userId}`);
   }
 
   /** Each user's role references (`flow:editor`), sorted, in one query for a whole page of users. */
@@ -121,6 +166,18 @@ export class Rbac {
       .where('roles.name', '=', ref.role)
       .executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  /** The ids of the users holding a role. */
+  async holderIds(ref: RoleRef): Promise<number[]> {
+    const rows = await this.connection.db
+      .selectFrom('user_roles')
+      .innerJoin('roles', 'roles.id', 'user_roles.role_id')
+      .select('user_roles.user_id')
+      .where('roles.app', '=', ref.app)
+      .where('roles.name', '=', ref.role)
+      .execute();
+    return rows.map((r) => Number(r.user_id));
   }
 
   /** Every role there is, with its permissions, grouped by app. */
@@ -172,7 +229,13 @@ export class Rbac {
         }
       }
     }));
-    if (changed) await this.cache.increment(VERSION_KEY);
+    if (changed) {
+      await this.cache.increment(VERSION_KEY);
+      // Best effort: this runs at migrate time, and a bus that does not answer (Redis down while
+      // the cache is elsewhere) must not fail the migration. Running web nodes are then not live
+      // either, or drop their copies within PRINCIPAL_MEMORY_TTL_MS.
+      await this.bus?.publish(ALL_PRINCIPALS).catch(() => {});
+    }
     return changed;
   }
 
@@ -190,7 +253,13 @@ export class Rbac {
   async #loadMany(userIds: readonly number[]): Promise<Map<number, Principal>> {
     const out = new Map<number, Principal>();
     if (userIds.length === 0) return out;
-    const users = await this.connection.db.selectFrom('users').select(['id', 'email', 'name']).where('id', 'in', [...userIds]).execute();
+    // A disabled account stands for nobody: its sessions resolve to no one, its tokens to nothing.
+    const users = await this.connection.db
+      .selectFrom('users')
+      .select(['id', 'email', 'name'])
+      .where('id', 'in', [...userIds])
+      .where('disabled_at', 'is', null)
+      .execute();
     if (users.length === 0) return out;
     const rows = await this.connection.db
       .selectFrom('user_roles')

@@ -3,12 +3,14 @@ import type { Principal } from './rbac.ts';
 import type { RateLimiter, RateLimitResult } from '../ratelimit/contract.ts';
 import type { Services } from '../platform/services.ts';
 import { clientKey } from '../http/rate-limit.ts';
+import { forgetFirstRunCredentials } from '../support/first-run-credentials.ts';
 import { normaliseEmail } from './users.ts';
 import { verifyPassword } from './passwords.ts';
 
 export type SignInResult =
   | { readonly ok: true; readonly principal: Principal }
   | { readonly ok: false; readonly reason: 'invalid' }
+  | { readonly ok: false; readonly reason: 'disabled' }
   | { readonly ok: false; readonly reason: 'locked'; readonly retryAfterSeconds: number };
 
 /** How many times SIGNIN_MAX_ATTEMPTS one client IP (any accounts) or one account (any clients) may fail. */
@@ -64,6 +66,11 @@ export class SignIn {
 
     const credentials = await this.services.users.credentials(email);
     const valid = await verifyPassword(credentials?.passwordHash, password);
+    if (valid && credentials?.disabled) {
+      // The right password: saying so tells nothing new, and the owner learns why they cannot get in.
+      await this.services.audit.record('auth.signin_failed', { actorId: credentials.user.id, subject: email, ip, details: { disabled: true } });
+      return { ok: false, reason: 'disabled' };
+    }
     const principal = valid && credentials ? await this.services.rbac.principal(credentials.user.id) : undefined;
     if (!principal) {
       // The reserved points stay: they are the failure's count.
@@ -73,6 +80,10 @@ export class SignIn {
     await Promise.all([this.#byAccountIp.reset(pairKey), this.#byIp.refund(client), this.#byAccount.refund(accountKey)]);
     await this.services.cache.set(knownClientKey(pairKey), true, KNOWN_CLIENT_SECONDS);
     await this.services.audit.record('auth.signin', { actorId: principal.id, subject: email, ip });
+    // The first-run admin has signed in: the file keeping their password has done its job.
+    if (await forgetFirstRunCredentials(this.services.config.storagePath, email).catch(() => false)) {
+      this.services.logger.info({ userId: principal.id }, 'first sign-in of the first-run administrator: removed storage/first-run-credentials.txt');
+    }
     return { ok: true, principal };
   }
 

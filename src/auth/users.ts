@@ -48,6 +48,45 @@ export class Users {
       .execute();
   }
 
+  async setName(id: number, name: string): Promise<void> {
+    await this.connection.db.updateTable('users').set({ name: name.trim(), updated_at: now() }).where('id', '=', id).execute();
+  }
+
+  /** Disables (or enables) the account; returns whether it existed. Sessions and tokens are the caller's to end. */
+  async setDisabled(id: number, disabled: boolean): Promise<boolean> {
+    const result = await this.connection.db
+      .updateTable('users')
+      .set({ disabled_at: disabled ? now() : null, updated_at: now() })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** The ids among `ids` whose accounts are disabled. */
+  async disabledAmong(ids: readonly number[]): Promise<Set<number>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.connection.db.selectFrom('users').select('id').where('id', 'in', [...ids]).where('disabled_at', 'is not', null).execute();
+    return new Set(rows.map((r) => Number(r.id)));
+  }
+
+  /** Deletes the user (their role grants and tokens go with them, by foreign key). */
+  async delete(id: number): Promise<boolean> {
+    await this.connection.db.deleteFrom('user_roles').where('user_id', '=', id).execute();
+    await this.connection.db.deleteFrom('personal_access_tokens').where('user_id', '=', id).execute();
+    const result = await this.connection.db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  /** The stored password hash of a user by id (password change and reset tokens), with the disabled flag. */
+  async secretOf(id: number): Promise<{ user: User; passwordHash: string; disabled: boolean } | undefined> {
+    const row = await this.connection.db
+      .selectFrom('users')
+      .select(['id', 'email', 'name', 'created_at', 'password_hash', 'disabled_at'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && { user: toUser(row), passwordHash: row.password_hash, disabled: row.disabled_at !== null };
+  }
+
   async find(id: number): Promise<User | undefined> {
     const row = await this.connection.db.selectFrom('users').select(['id', 'email', 'name', 'created_at']).where('id', '=', id).executeTakeFirst();
     return row && toUser(row);
@@ -59,9 +98,9 @@ export class Users {
   }
 
   /** The stored hash, for sign-in only. */
-  async credentials(email: string): Promise<{ user: User; passwordHash: string } | undefined> {
+  async credentials(email: string): Promise<{ user: User; passwordHash: string; disabled: boolean } | undefined> {
     const row = await this.#byEmail(email);
-    return row && { user: toUser(row), passwordHash: row.password_hash };
+    return row && { user: toUser(row), passwordHash: row.password_hash, disabled: row.disabled_at !== null };
   }
 
   /** Newest first, `limit` per page; `before` is the last id of the previous page. */
@@ -79,7 +118,7 @@ export class Users {
   #byEmail(email: string) {
     return this.connection.db
       .selectFrom('users')
-      .select(['id', 'email', 'name', 'created_at', 'password_hash'])
+      .select(['id', 'email', 'name', 'created_at', 'password_hash', 'disabled_at'])
       .where('email', '=', normaliseEmail(email))
       .executeTakeFirst();
   }

@@ -1,4 +1,4 @@
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.ts';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-rules.ts';
 
 // Deliberately loose (one @, a dot in the domain): the only real check of an address is mail reaching it.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;

@@ -7,6 +7,8 @@ export type BalancerKind = 'haproxy' | 'nginx';
 export interface Backend {
   readonly name: string;
   readonly port: number;
+  /** Realtime nodes (`marg realtime`) get the WebSocket traffic and the realtime host; default web. */
+  readonly role?: 'web' | 'realtime';
 }
 
 /**
@@ -45,6 +47,8 @@ export interface BalancerSite {
   readonly host: string;
   readonly port: number;
   readonly binary: string;
+  /** The host name sent to the realtime nodes (besides every /app/ WebSocket path). */
+  readonly realtimeHost?: string | undefined;
   /** The running balancer, once started (from the state file in later commands). */
   readonly process?: RecordedProcess | undefined;
 }

@@ -50,6 +50,7 @@ export function ownRedisEnv(port: number): Record<string, string> {
     LOCK_STORE: 'redis',
     RATE_LIMIT_STORE: 'redis',
     QUEUE_CONNECTION: 'redis',
+    BROADCAST_CONNECTION: 'redis',
   };
 }
 

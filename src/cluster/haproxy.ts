@@ -9,10 +9,13 @@ import { runtimeCommand, serverStatuses } from './haproxy-socket.ts';
 import { isRunning, logTail, spawnDetached } from './processes.ts';
 import { urlHost } from '../support/host.ts';
 import { renderTemplate } from './template.ts';
+import { PROJECT_ROOT } from '../support/project-root.ts';
 
 const run = promisify(execFile);
-export const HAPROXY_TEMPLATE = resolve(import.meta.dirname, '../../deploy/haproxy/haproxy.cfg.template');
+export const HAPROXY_TEMPLATE = resolve(PROJECT_ROOT, 'deploy/haproxy/haproxy.cfg.template');
 const BACKEND = 'marg_web';
+const REALTIME_BACKEND = 'marg_realtime';
+const backendName = (node: Backend) => (node.role === 'realtime' ? REALTIME_BACKEND : BACKEND);
 /** Health checks: every second; 2 failures take a node out, 1 success puts it back. */
 export const HAPROXY_CHECK = { interMs: 1_000, fall: 2, rise: 1 } as const;
 const SERVER_OPTIONS = `check inter ${HAPROXY_CHECK.interMs}ms fall ${HAPROXY_CHECK.fall} rise ${HAPROXY_CHECK.rise}`;
@@ -33,8 +36,10 @@ export function createHaproxy(site: BalancerSite): Balancer {
         bind: `${urlHost(site.host)}:${site.port}`,
         check_fall: String(HAPROXY_CHECK.fall),
         server_options: SERVER_OPTIONS,
+        realtime_host: site.realtimeHost ?? 'ws.invalid',
       },
-      nodes.map((n) => ({ name: n.name, address: `127.0.0.1:${n.port}` })),
+      nodes.filter((n) => n.role !== 'realtime').map((n) => ({ name: n.name, address: `127.0.0.1:${n.port}` })),
+      { realtime: nodes.filter((n) => n.role === 'realtime').map((n) => ({ name: n.name, address: `127.0.0.1:${n.port}` })) },
     );
     writeFileSync(configFile, text);
     await checkHaproxyConfig(site.binary, configFile);
@@ -45,7 +50,7 @@ export function createHaproxy(site: BalancerSite): Balancer {
     let last = '';
     for (;;) {
       try {
-        const statuses = await serverStatuses(socket, BACKEND);
+        const statuses = new Map([...(await serverStatuses(socket, BACKEND)), ...(await serverStatuses(socket, REALTIME_BACKEND))]);
         if (want(statuses)) return;
         last = JSON.stringify(Object.fromEntries(statuses));
       } catch (error) {
@@ -91,22 +96,22 @@ export function createHaproxy(site: BalancerSite): Balancer {
     },
     async add(node, all) {
       // `add server` (HAProxy 2.4+) takes no default-server settings: the options are spelled out.
-      await command(`add server ${BACKEND}/${node.name} 127.0.0.1:${node.port} ${SERVER_OPTIONS}`, /New server registered/);
-      await command(`enable health ${BACKEND}/${node.name}`, /^$/);
-      await command(`enable server ${BACKEND}/${node.name}`, /^$/);
+      await command(`add server ${backendName(node)}/${node.name} 127.0.0.1:${node.port} ${SERVER_OPTIONS}`, /New server registered/);
+      await command(`enable health ${backendName(node)}/${node.name}`, /^$/);
+      await command(`enable server ${backendName(node)}/${node.name}`, /^$/);
       await waitForStatuses((s) => s.get(node.name) === 'UP', `${node.name} did not come UP`);
       // The file follows the runtime state, so a restarted HAProxy routes to the same nodes.
       await render(all);
     },
     async disable(node) {
       // Maintenance: no new requests; the ones in flight finish (the guides' haproxy-disable-server).
-      await command(`disable server ${BACKEND}/${node.name}`, /^$/);
+      await command(`disable server ${backendName(node)}/${node.name}`, /^$/);
     },
     async forget(node, remaining) {
       // HAProxy deletes a server only once its last connection is gone: retry for a few seconds.
       const deadline = Date.now() + 10_000;
       for (;;) {
-        const answer = (await runtimeCommand(socket, `del server ${BACKEND}/${node.name}`)).trim();
+        const answer = (await runtimeCommand(socket, `del server ${backendName(node)}/${node.name}`)).trim();
         if (/Server deleted/.test(answer) || /No such server/i.test(answer)) break;
         if (Date.now() > deadline) throw new Error(`HAProxy did not delete ${node.name}: ${answer}`);
         await new Promise((r) => setTimeout(r, 200));
@@ -115,7 +120,7 @@ export function createHaproxy(site: BalancerSite): Balancer {
     },
     async view() {
       if (site.process && !isRunning(site.process)) return new Map();
-      return serverStatuses(socket, BACKEND);
+      return new Map([...(await serverStatuses(socket, BACKEND)), ...(await serverStatuses(socket, REALTIME_BACKEND))]);
     },
   };
 }

@@ -3,13 +3,14 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { isRunning, logTail, spawnDetached, stopRecorded, type StopOutcome } from './processes.ts';
 import type { Member, Role } from './state.ts';
+import { PROJECT_ROOT } from '../support/project-root.ts';
 
 /** The CLI entry point: every member is `marg serve|work|schedule`, exactly as an operator runs it. */
-export const MARG_BIN = resolve(import.meta.dirname, '../../bin/marg.js');
+export const MARG_BIN = resolve(PROJECT_ROOT, 'bin/marg.js');
 
-const COMMANDS: Readonly<Record<Role, string>> = { web: 'serve', worker: 'work', scheduler: 'schedule' };
+const COMMANDS: Readonly<Record<Role, string>> = { web: 'serve', worker: 'work', scheduler: 'schedule', realtime: 'realtime' };
 /** The line each role logs once it runs (web nodes are asked over HTTP instead). */
-const READY_LINES: Readonly<Record<Exclude<Role, 'web'>, string>> = { worker: '"msg":"worker ready"', scheduler: '"msg":"scheduler role ready"' };
+const READY_LINES: Readonly<Record<Exclude<Role, 'web' | 'realtime'>, string>> = { worker: '"msg":"worker ready"', scheduler: '"msg":"scheduler role ready"' };
 /** Node's boot through tsx takes a few seconds of CPU, and several members start at once. */
 const READY_TIMEOUT_MS = 60_000;
 
@@ -28,7 +29,9 @@ export function launchMember(context: LaunchContext, role: Role, name: string, e
     args: [MARG_BIN, command],
     cwd: context.cwd,
     // Every response names the web node that sent it (X-Marg-Node): opt-in, so the cluster opts in.
-    env: { ...context.env, ...env, MARG_NODE_NAME: name, ...(role === 'web' ? { MARG_NODE_HEADER: 'true' } : {}) },
+    // One process per web node: these nodes share one machine, and the balancer already spreads
+    // the load over them (`--web N` is the per-machine process count here).
+    env: { ...context.env, ...env, MARG_NODE_NAME: name, ...(role === 'web' ? { MARG_NODE_HEADER: 'true', WEB_CONCURRENCY: '1' } : {}) },
     log: join(context.logs, `${name}.log`),
     marks: [`${MARG_BIN} ${command}`],
   });
@@ -47,7 +50,8 @@ export async function waitUntilReady(member: Member, timeoutMs = READY_TIMEOUT_M
 }
 
 async function isReady(member: Member): Promise<boolean> {
-  if (member.role === 'web') return (await readiness(member.port!)) === 'ready';
+  // Web and realtime nodes answer /health/ready on their port.
+  if (member.role === 'web' || member.role === 'realtime') return (await readiness(member.port!)) === 'ready';
   try {
     return readFileSync(member.process.log, 'utf8').includes(READY_LINES[member.role]);
   } catch {
@@ -69,7 +73,8 @@ export async function readiness(port: number): Promise<string> {
 /** How long a member may take to stop gracefully before it is killed. */
 export function stopTimeoutMs(role: Role, drainSeconds: number): number {
   // Web: the drain, then requests in flight; worker: `marg work`'s 30 s grace for running jobs.
-  return role === 'web' ? (drainSeconds + 20) * 1000 : role === 'worker' ? 45_000 : 30_000;
+  // Realtime: closing the sockets (4200) and leaving their channels takes a few seconds at most.
+  return role === 'web' ? (drainSeconds + 20) * 1000 : role === 'worker' ? 45_000 : role === 'realtime' ? 20_000 : 30_000;
 }
 
 export function stopMember(member: Member, drainSeconds: number): Promise<StopOutcome> {

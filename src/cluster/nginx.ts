@@ -7,9 +7,10 @@ import type { Backend, Balancer, BalancerSite } from './balancer-contract.ts';
 import { isRunning, logTail, signalRecorded, spawnDetached } from './processes.ts';
 import { urlHost } from '../support/host.ts';
 import { renderTemplate } from './template.ts';
+import { PROJECT_ROOT } from '../support/project-root.ts';
 
 const run = promisify(execFile);
-export const NGINX_TEMPLATE = resolve(import.meta.dirname, '../../deploy/nginx/nginx.conf.template');
+export const NGINX_TEMPLATE = resolve(PROJECT_ROOT, 'deploy/nginx/nginx.conf.template');
 /** Passive health: one failed attempt leaves a node out for this long. */
 const FAIL_TIMEOUT = '5s';
 
@@ -31,8 +32,13 @@ export function createNginx(site: BalancerSite): Balancer {
         bind: `${urlHost(site.host)}:${site.port}`,
         max_fails: '1',
         fail_timeout: FAIL_TIMEOUT,
+        realtime_host: site.realtimeHost ?? 'ws.invalid',
       },
-      nodes.map((n) => ({ name: n.name, address: `127.0.0.1:${n.port}` })),
+      nodes.filter((n) => n.role !== 'realtime').map((n) => ({ name: n.name, address: `127.0.0.1:${n.port}` })),
+      {
+        // An upstream needs a server: without realtime nodes, one that is down (clients get 502).
+        realtime: realtimeRows(nodes),
+      },
     );
     writeFileSync(configFile, text);
     await checkNginxConfig(site.binary, home, configFile);
@@ -118,4 +124,10 @@ function workers(pid: number): number[] | undefined {
   } catch {
     return undefined;
   }
+}
+
+function realtimeRows(nodes: readonly Backend[]): Record<string, string>[] {
+  const realtime = nodes.filter((n) => n.role === 'realtime');
+  if (realtime.length === 0) return [{ name: 'none', address: '127.0.0.1:9', options: ' down' }];
+  return realtime.map((n) => ({ name: n.name, address: `127.0.0.1:${n.port}`, options: '' }));
 }

@@ -49,6 +49,19 @@ export function spawnDetached(spec: SpawnSpec): RecordedProcess {
   }
 }
 
+/**
+ * True while some process has this pid (signal 0 checks without sending anything). EPERM means
+ * it exists but belongs to another user: alive. Says nothing about which program it is: see isRunning.
+ */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** True while `recorded.pid` is still the process that was recorded (and not a zombie). */
 export function isRunning(recorded: RecordedProcess): boolean {
   const info = inspect(recorded.pid);

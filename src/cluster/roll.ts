@@ -44,7 +44,7 @@ export async function clusterRoll(options: { dir?: string | undefined; apps: rea
         save();
         throw new ClusterError(`roll stopped: the new ${name} did not start, and ${old.name} keeps running (${(error as Error).message})`);
       }
-      if (role === 'web') {
+      if (role === 'web' || role === 'realtime') {
         await balancer.add(backendOf(fresh), backends(state));
         await balancer.disable(backendOf(old), backends(state).filter((b) => b.name !== old.name));
       }
@@ -53,7 +53,7 @@ export async function clusterRoll(options: { dir?: string | undefined; apps: rea
         const outcome = await stopMember(old, state.drainSeconds);
         state.members = state.members.filter((m) => m !== old);
         save();
-        if (role === 'web') await balancer.forget(backendOf(old), backends(state));
+        if (role === 'web' || role === 'realtime') await balancer.forget(backendOf(old), backends(state));
         say(`${old.name} → ${fresh.name}${port ? ` (port ${port})` : ''}: ${old.name} ${describeStop(outcome)}`);
       })();
       stopped.catch(() => {}); // reported by the allSettled below

@@ -28,7 +28,7 @@ export function memberConfig(apps: readonly AppModule[], cwd: string, shared: Re
 /** Brings every database up to date once, before any node starts (nodes refuse unmigrated databases). */
 export async function migrateOnce(config: Config, apps: readonly AppModule[]): Promise<string[]> {
   const created = await createMissingDatabases(config);
-  const services = createServices(config, createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'warn' }));
+  const services = await createServices(config, createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'warn' }));
   try {
     await assertReachable(services);
     const report = await migrateAll(services, apps);
@@ -47,7 +47,7 @@ export function requireState(dir: string): ClusterState {
 export function balancerOf(state: ClusterState, dir: string): Balancer {
   const found = balancerBinary(state.balancer.kind);
   if ('missing' in found) throw new ClusterError(found.missing);
-  return createBalancer(state.balancer.kind, { dir, host: state.balancer.host, port: state.balancer.port, binary: found.binary, process: state.balancer.process });
+  return createBalancer(state.balancer.kind, { dir, host: state.balancer.host, port: state.balancer.port, binary: found.binary, process: state.balancer.process, realtimeHost: state.balancer.realtimeHost });
 }
 
 export function launchContext(state: ClusterState, dir: string): LaunchContext {
@@ -56,11 +56,12 @@ export function launchContext(state: ClusterState, dir: string): LaunchContext {
 
 /** A web node as the balancer sees it. */
 export function backendOf(member: Member): Backend {
-  return { name: member.name, port: member.port! };
+  return { name: member.name, port: member.port!, role: member.role === 'realtime' ? 'realtime' : 'web' };
 }
 
+/** The nodes behind the balancer: web nodes and realtime nodes. */
 export function backends(state: ClusterState): Backend[] {
-  return membersOf(state, 'web').map(backendOf);
+  return [...membersOf(state, 'web'), ...membersOf(state, 'realtime')].map(backendOf);
 }
 
 export function membersOf(state: ClusterState, role: Role): Member[] {
@@ -69,6 +70,7 @@ export function membersOf(state: ClusterState, role: Role): Member[] {
 
 /** What each role gets on top of the shared environment. */
 export function roleEnv(role: Role, config: Config, state: Pick<ClusterState, 'drainSeconds'>, port?: number): Record<string, string> {
+  if (role === 'realtime') return { LOG_LEVEL: roleLogLevel(config), REVERB_SERVER_HOST: '127.0.0.1', REVERB_SERVER_PORT: String(port) };
   if (role !== 'web') return { LOG_LEVEL: roleLogLevel(config) };
   return {
     HOST: '127.0.0.1',
@@ -84,9 +86,9 @@ export function roleEnv(role: Role, config: Config, state: Pick<ClusterState, 'd
  * when METRICS_PORT is set, a /metrics port of its own (members on one machine cannot share one).
  */
 export async function startMember(context: LaunchContext, role: Role, config: Config, state: ClusterState): Promise<Member> {
-  state.counters[role] += 1;
+  state.counters[role] = (state.counters[role] ?? 0) + 1;
   const name = `${role}-${state.counters[role]}`;
-  const port = role === 'web' ? await freePort() : undefined;
+  const port = role === 'web' || role === 'realtime' ? await freePort() : undefined;
   const metricsPort = config.metrics.port !== undefined ? await freePort() : undefined;
   const env = { ...roleEnv(role, config, state, port), ...(metricsPort !== undefined ? { METRICS_PORT: String(metricsPort) } : {}) };
   const member = launchMember(context, role, name, env, port);

@@ -2,6 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, r
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { alive } from './processes.ts';
 
 const Recorded = Type.Object({
   pid: Type.Integer({ minimum: 2 }),
@@ -13,7 +14,7 @@ const Recorded = Type.Object({
 
 const Member = Type.Object({
   name: Type.String({ pattern: '^[a-z]+-\\d+$' }),
-  role: Type.Union([Type.Literal('web'), Type.Literal('worker'), Type.Literal('scheduler')]),
+  role: Type.Union([Type.Literal('web'), Type.Literal('worker'), Type.Literal('scheduler'), Type.Literal('realtime')]),
   /** Web nodes: the loopback port the node listens on. */
   port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   /** With METRICS_PORT set: this member's own /metrics port (they cannot share one). */
@@ -33,6 +34,8 @@ const StateSchema = Type.Object({
     /** HAProxy's runtime API (admin level, mode 600). */
     socket: Type.Optional(Type.String()),
     process: Type.Optional(Recorded),
+    /** The host name routed to the realtime nodes (REVERB_HOST, default ws.<MARG_DOMAIN>). */
+    realtimeHost: Type.Optional(Type.String()),
   }),
   /** `--own-redis`: the private redis-server the cluster started. */
   redis: Type.Optional(Type.Object({ port: Type.Integer(), process: Recorded })),
@@ -40,7 +43,7 @@ const StateSchema = Type.Object({
   env: Type.Record(Type.String(), Type.String()),
   drainSeconds: Type.Number({ minimum: 0 }),
   /** Last number used per role: new members get the next one (web-4 replaces web-1 in a roll). */
-  counters: Type.Object({ web: Type.Integer(), worker: Type.Integer(), scheduler: Type.Integer() }),
+  counters: Type.Object({ web: Type.Integer(), worker: Type.Integer(), scheduler: Type.Integer(), realtime: Type.Optional(Type.Integer()) }),
   members: Type.Array(Member),
 });
 
@@ -111,13 +114,4 @@ export function acquireLock(dir: string): () => void {
     }
   }
   throw new ClusterBusyError(`could not take the lock ${path}`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -7,7 +7,7 @@ import type { ClusterState } from './state.ts';
 
 export interface ProcessStatus {
   readonly name: string;
-  readonly role: 'balancer' | 'redis' | 'web' | 'worker' | 'scheduler';
+  readonly role: 'balancer' | 'redis' | 'web' | 'worker' | 'scheduler' | 'realtime';
   readonly pid: number;
   readonly port: number | undefined;
   /** With METRICS_PORT set: where this member serves /metrics. */
@@ -38,7 +38,7 @@ export async function clusterStatus(dir: string): Promise<ClusterStatus> {
   const members = await Promise.all(
     state.members.map(async (m): Promise<ProcessStatus> => {
       const base = { ...byRunning(m.name, m.role, m.process, m.port), ...(m.metricsPort !== undefined ? { metricsPort: m.metricsPort } : {}) };
-      if (m.role !== 'web') return base;
+      if (m.role !== 'web' && m.role !== 'realtime') return base;
       const own = base.ok ? await readiness(m.port!) : 'down';
       const seen = view.get(m.name);
       const health = seen ? `${own}, ${state.balancer.kind}: ${seen}` : own;

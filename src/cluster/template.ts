@@ -1,14 +1,23 @@
 /**
  * Renders a load balancer config template. Two rules: `{{name}}` is replaced by its value, and
- * a line that uses `{{server.field}}` is written once per server. Written by hand because these
+ * a line that uses `{{server.field}}` is written once per server (`{{realtime.field}}`: once per
+ * realtime node, and so on for each group given). Written by hand because these
  * two rules are all the configs need; a template engine would bring HTML escaping and a syntax
  * of its own into files that operators read as plain HAProxy and nginx configs.
  */
-export function renderTemplate(template: string, values: Readonly<Record<string, string>>, servers: readonly Readonly<Record<string, string>>[]): string {
+export function renderTemplate(
+  template: string,
+  values: Readonly<Record<string, string>>,
+  servers: readonly Readonly<Record<string, string>>[],
+  groups: Readonly<Record<string, readonly Readonly<Record<string, string>>[]>> = {},
+): string {
   const out: string[] = [];
+  const all: Record<string, readonly Readonly<Record<string, string>>[]> = { ...groups, server: servers };
   for (const line of template.split('\n')) {
-    if (line.includes('{{server.')) {
-      for (const server of servers) out.push(fill(line, (name) => (name.startsWith('server.') ? server[name.slice('server.'.length)] : values[name])));
+    const group = Object.keys(all).find((g) => line.includes(`{{${g}.`));
+    if (group) {
+      const prefix = `${group}.`;
+      for (const row of all[group]!) out.push(fill(line, (name) => (name.startsWith(prefix) ? row[name.slice(prefix.length)] : values[name])));
     } else {
       out.push(fill(line, (name) => values[name]));
     }

@@ -18,6 +18,8 @@ export interface UpOptions {
   readonly web: number;
   readonly workers: number;
   readonly schedulers: number;
+  /** Realtime nodes (`marg realtime`); they need BROADCAST_CONNECTION=redis and REVERB_APP_*. */
+  readonly realtime?: number;
   readonly balancer: BalancerKind;
   /** Where the balancer listens: PORT (default 8080) and HOST unless given. */
   readonly port?: number | undefined;
@@ -69,7 +71,7 @@ export async function clusterUp(options: UpOptions, say: (line: string) => void)
       balancer: { kind: options.balancer, host, port, config: '' },
       env: {},
       drainSeconds: 0,
-      counters: { web: 0, worker: 0, scheduler: 0 },
+      counters: { web: 0, worker: 0, scheduler: 0, realtime: 0 },
       members: [],
     };
     writeState(dir, state);
@@ -83,7 +85,11 @@ export async function clusterUp(options: UpOptions, say: (line: string) => void)
       }
       const members = memberConfig(options.apps, cwd, state.env);
       for (const note of checkClusterDrivers(members)) say(`note: ${note}`);
-      const balancer = createBalancer(options.balancer, { dir, host, port, binary: found.binary });
+      const realtime = options.realtime ?? 0;
+      if (realtime > 0 && members.realtime.driver !== 'redis') throw new ClusterError('realtime nodes share channels through Redis: set BROADCAST_CONNECTION=redis (with --own-redis or REDIS_*)');
+      if (realtime > 0 && !members.realtime.app) throw new ClusterError('realtime nodes need REVERB_APP_ID, REVERB_APP_KEY and REVERB_APP_SECRET (`npm start` writes them to .env)');
+      state.balancer.realtimeHost = members.realtime.host;
+      const balancer = createBalancer(options.balancer, { dir, host, port, binary: found.binary, realtimeHost: members.realtime.host });
       state.drainSeconds = Math.max(members.http.drainSeconds, balancer.drainSeconds);
 
       for (const line of await migrateOnce(members, options.apps)) say(line);
@@ -96,6 +102,7 @@ export async function clusterUp(options: UpOptions, say: (line: string) => void)
       for (let i = 0; i < options.web; i++) await launch('web');
       for (let i = 0; i < options.workers; i++) await launch('worker');
       for (let i = 0; i < options.schedulers; i++) await launch('scheduler');
+      for (let i = 0; i < realtime; i++) await launch('realtime');
       await Promise.all(state.members.map((m) => waitUntilReady(m)));
 
       state.balancer.process = await balancer.start(backends(state));

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import type { RedisSettings } from '../redis/settings.ts';
@@ -7,6 +8,7 @@ import { ConfigError, type RawEnv } from './env-files.ts';
 import { readGuideEnvironment } from './guide-names.ts';
 import { KERNEL_LAYOUT, type AppLayout } from './layout.ts';
 import { parseTrustedProxies, type TrustedProxies } from './trusted-proxies.ts';
+import type { RealtimeSettings } from '../realtime/settings.ts';
 
 
 const DEFAULT_PORTS = { mysql: 3306, pgsql: 5432 } as const;
@@ -21,6 +23,8 @@ export interface Config {
   readonly domain: string;
   readonly host: string;
   readonly port: number;
+  /** Web processes `marg serve` runs (WEB_CONCURRENCY; default one per core). */
+  readonly webConcurrency: number;
   readonly logLevel: Env['LOG_LEVEL'];
   /** MARG_NODE_NAME: what this node calls itself (X-Marg-Node); undefined means <hostname>:<pid>. */
   readonly nodeName: string | undefined;
@@ -43,7 +47,7 @@ export interface Config {
   readonly layout: AppLayout;
   /** Every database of the layout by name. */
   readonly databases: Readonly<Record<string, DatabaseConfig>>;
-  readonly db: { readonly stickySeconds: number; readonly replicaRetrySeconds: number };
+  readonly db: { readonly stickySeconds: number; readonly replicaRetrySeconds: number; readonly replicaMaxLagSeconds: number | undefined };
   readonly redis: RedisSettings;
   readonly rbacCacheTtl: number;
   readonly signin: { readonly maxAttempts: number; readonly lockoutSeconds: number };
@@ -57,9 +61,22 @@ export interface Config {
     readonly retryAfterMs: number;
     readonly backlogThreshold: number;
     readonly failedRetentionDays: number;
+    /** Redis queue: replicas that must hold a dispatched job before dispatch resolves (WAIT), and for how long to wait. */
+    readonly redisWait: { readonly replicas: number; readonly timeoutMs: number };
   };
   readonly mail: MailConfig;
-  readonly filesystem: { readonly disk: Env['FILESYSTEM_DISK']; readonly root: string };
+  /** Realtime (issue 12): the Pusher app, where clients connect, limits (src/realtime/settings.ts). */
+  readonly realtime: RealtimeSettings;
+  /** `root`: the local disk (storage/app); `s3`: the bucket, set when FILESYSTEM_DISK=s3. */
+  readonly filesystem: { readonly disk: Env['FILESYSTEM_DISK']; readonly root: string; readonly s3: S3Config | undefined };
+  readonly attachments: { readonly maxBytes: number };
+  /** Search (issue 13): the engine, and where its index files or tables live. */
+  readonly search: SearchConfig;
+  /**
+   * BACKUP_*: where backups go (a folder, or an `s3://bucket/prefix` URL kept as typed), what the
+   * scheduled one keeps, its encryption key; `s3` is the AWS_* connection an s3:// location uses.
+   */
+  readonly backup: { readonly path: string; readonly s3: S3Connection; readonly keep: { readonly daily: number; readonly weekly: number; readonly monthly: number }; readonly encryptKey: string | undefined };
   /** The merged raw environment, for drivers that read their own optional variables. */
   readonly raw: RawEnv;
   /** Guide variables Marg does not use, each naming its variable (logged when a role boots). */
@@ -94,6 +111,7 @@ export function buildConfig(cwd: string, raw: RawEnv, layout: AppLayout = KERNEL
     domain: env.MARG_DOMAIN,
     host: env.HOST,
     port: env.PORT,
+    webConcurrency: env.WEB_CONCURRENCY ?? availableParallelism(),
     logLevel: env.LOG_LEVEL,
     nodeName: env.MARG_NODE_NAME,
     nodeHeader: env.MARG_NODE_HEADER,
@@ -110,7 +128,7 @@ export function buildConfig(cwd: string, raw: RawEnv, layout: AppLayout = KERNEL
     lockStore: env.LOCK_STORE ?? env.CACHE_STORE,
     rateLimitStore: env.RATE_LIMIT_STORE ?? env.CACHE_STORE,
     databases,
-    db: { stickySeconds: env.DB_STICKY_SECONDS, replicaRetrySeconds: env.DB_REPLICA_RETRY_SECONDS },
+    db: { stickySeconds: env.DB_STICKY_SECONDS, replicaRetrySeconds: env.DB_REPLICA_RETRY_SECONDS, replicaMaxLagSeconds: env.DB_REPLICA_MAX_LAG },
     redis: redisSettings(env),
     rbacCacheTtl: env.RBAC_CACHE_TTL,
     signin: { maxAttempts: env.SIGNIN_MAX_ATTEMPTS, lockoutSeconds: env.SIGNIN_LOCKOUT_SECONDS },
@@ -122,12 +140,74 @@ export function buildConfig(cwd: string, raw: RawEnv, layout: AppLayout = KERNEL
       retryAfterMs: env.QUEUE_RETRY_AFTER * 1000,
       backlogThreshold: env.QUEUE_BACKLOG_THRESHOLD,
       failedRetentionDays: env.QUEUE_FAILED_RETENTION_DAYS,
+      redisWait: { replicas: env.QUEUE_REDIS_WAIT_REPLICAS, timeoutMs: env.QUEUE_REDIS_WAIT_TIMEOUT },
     },
     mail: mailConfig(env, join(storagePath, 'mail')),
-    filesystem: { disk: env.FILESYSTEM_DISK, root: join(storagePath, 'app') },
+    realtime: realtimeSettings(env),
+    filesystem: { disk: env.FILESYSTEM_DISK, root: join(storagePath, 'app'), s3: env.FILESYSTEM_DISK === 's3' ? s3Config(env) : undefined },
+    attachments: { maxBytes: env.ATTACHMENT_MAX_BYTES },
+    search: searchConfig(env, databases, storagePath),
+    backup: {
+      path: env.BACKUP_PATH === undefined ? join(storagePath, 'backups') : env.BACKUP_PATH.startsWith('s3://') ? env.BACKUP_PATH : resolve(cwd, env.BACKUP_PATH),
+      s3: s3Connection(env),
+      keep: { daily: env.BACKUP_KEEP_DAILY, weekly: env.BACKUP_KEEP_WEEKLY, monthly: env.BACKUP_KEEP_MONTHLY },
+      encryptKey: env.BACKUP_ENCRYPT_KEY,
+    },
     layout,
     raw,
     warnings,
+  };
+}
+
+/** The S3 bucket (AWS, MinIO, R2) of FILESYSTEM_DISK=s3. */
+export interface S3Config {
+  readonly bucket: string;
+  readonly region: string;
+  /** Unset: the SDK's default chain (instance role, ~/.aws) finds the credentials. */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
+  readonly endpoint: string | undefined;
+  readonly forcePathStyle: boolean;
+}
+
+/** An S3 server and account without a bucket: what a backup to `s3://bucket/prefix` connects with. */
+export interface S3Connection {
+  /** Unset: `marg backup --to s3://…` refuses to start, naming AWS_DEFAULT_REGION. */
+  readonly region: string | undefined;
+  readonly credentials: S3Config['credentials'];
+  readonly endpoint: string | undefined;
+  readonly forcePathStyle: boolean;
+}
+
+/** The AWS_* variables but the bucket (the region is checked where an s3:// backup location uses it). */
+function s3Connection(env: Env): S3Connection {
+  if (Boolean(env.AWS_ACCESS_KEY_ID) !== Boolean(env.AWS_SECRET_ACCESS_KEY)) {
+    const missing = env.AWS_ACCESS_KEY_ID ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID';
+    throw new ConfigError([`${missing}: is required with ${missing === 'AWS_ACCESS_KEY_ID' ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID'} (set both, or neither to use the instance role)`]);
+  }
+  return {
+    region: env.AWS_DEFAULT_REGION,
+    credentials: env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } : undefined,
+    endpoint: env.AWS_ENDPOINT,
+    forcePathStyle: env.AWS_USE_PATH_STYLE_ENDPOINT,
+  };
+}
+
+/** FILESYSTEM_DISK=s3 needs a bucket and a region; the key pair comes whole or not at all. */
+function s3Config(env: Env): S3Config {
+  const problems: string[] = [];
+  if (!env.AWS_BUCKET) problems.push('AWS_BUCKET: is required when FILESYSTEM_DISK=s3 (the bucket objects are stored in)');
+  if (!env.AWS_DEFAULT_REGION) problems.push('AWS_DEFAULT_REGION: is required when FILESYSTEM_DISK=s3 (us-east-1 for MinIO, auto for R2)');
+  if (Boolean(env.AWS_ACCESS_KEY_ID) !== Boolean(env.AWS_SECRET_ACCESS_KEY)) {
+    const missing = env.AWS_ACCESS_KEY_ID ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID';
+    problems.push(`${missing}: is required with ${missing === 'AWS_ACCESS_KEY_ID' ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID'} (set both, or neither to use the instance role)`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    bucket: env.AWS_BUCKET!,
+    region: env.AWS_DEFAULT_REGION!,
+    credentials: env.AWS_ACCESS_KEY_ID ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } : undefined,
+    endpoint: env.AWS_ENDPOINT,
+    forcePathStyle: env.AWS_USE_PATH_STYLE_ENDPOINT,
   };
 }
 
@@ -164,6 +244,31 @@ function databaseConfig(name: string, env: Env & Record<string, unknown>, cwd: s
   };
 }
 
+export interface SearchConfig {
+  readonly driver: 'sqlite' | 'mysql' | 'pgsql' | 'elasticsearch' | 'opensearch';
+  /** The FTS5 file of the sqlite driver. */
+  readonly file: string;
+  /** Elasticsearch/OpenSearch node URL. */
+  readonly url: string | undefined;
+  readonly prefix: string;
+  readonly queue: string;
+}
+
+/**
+ * SEARCH_DRIVER=mysql|pgsql keep the index tables in the platform database (DB_* or
+ * PLATFORM_DB_*), so they need it on that server; elasticsearch/opensearch need their URL.
+ */
+function searchConfig(env: Env, databases: Readonly<Record<string, DatabaseConfig>>, storagePath: string): SearchConfig {
+  const driver = env.SEARCH_DRIVER as SearchConfig['driver'];
+  if (driver === 'mysql' || driver === 'pgsql') {
+    const platform = databases.platform?.connection;
+    if (platform !== driver) throw new ConfigError([`SEARCH_DRIVER: ${driver} keeps its indexes in the platform database, which is on ${platform ?? 'nothing'} (set DB_CONNECTION or PLATFORM_DB_DRIVER to ${driver})`]);
+  }
+  const url = driver === 'elasticsearch' ? env.ELASTICSEARCH_URL : driver === 'opensearch' ? env.OPENSEARCH_URL : undefined;
+  if ((driver === 'elasticsearch' || driver === 'opensearch') && !url) throw new ConfigError([`${driver === 'elasticsearch' ? 'ELASTICSEARCH_URL' : 'OPENSEARCH_URL'}: is required when SEARCH_DRIVER=${driver}`]);
+  return { driver, file: join(storagePath, 'search', 'search.sqlite'), url, prefix: env.SEARCH_PREFIX, queue: env.SEARCH_QUEUE };
+}
+
 export interface MailConfig {
   readonly mailer: 'log' | 'smtp';
   /** Where the log mailer writes each message as an .eml file. */
@@ -188,6 +293,30 @@ function mailConfig(env: Env, directory: string): MailConfig {
     password: env.MAIL_PASSWORD,
     encryption: env.MAIL_ENCRYPTION,
     from: { address: env.MAIL_FROM_ADDRESS ?? `marg@${env.MARG_DOMAIN}`, name: env.MAIL_FROM_NAME },
+  };
+}
+
+function realtimeSettings(env: Env): RealtimeSettings {
+  const { REVERB_APP_ID: id, REVERB_APP_KEY: key, REVERB_APP_SECRET: secret } = env;
+  const given = [id, key, secret].filter((v) => v !== undefined).length;
+  if (given !== 0 && given !== 3) throw new ConfigError(['REVERB_APP_ID, REVERB_APP_KEY, REVERB_APP_SECRET: set all three or none']);
+  const origins = (env.REVERB_ALLOWED_ORIGINS ?? `${env.MARG_DOMAIN},*.${env.MARG_DOMAIN}`).split(',').map((o) => o.trim().toLowerCase()).filter((o) => o !== '');
+  return {
+    driver: env.BROADCAST_CONNECTION,
+    app: id && key && secret ? { id, key, secret } : undefined,
+    host: env.REVERB_HOST ?? `ws.${env.MARG_DOMAIN}`,
+    port: env.REVERB_SERVER_PORT ?? env.REVERB_PORT ?? 6001,
+    clientPort: env.REVERB_PORT,
+    scheme: env.REVERB_SCHEME,
+    serverHost: env.REVERB_SERVER_HOST ?? env.HOST,
+    allowedOrigins: origins,
+    activityTimeoutSeconds: env.REVERB_APP_ACTIVITY_TIMEOUT,
+    maxMessageBytes: env.REVERB_APP_MAX_MESSAGE_SIZE,
+    maxConnections: env.REVERB_APP_MAX_CONNECTIONS,
+    maxSubscriptions: env.REVERB_APP_MAX_SUBSCRIPTIONS,
+    clientEvents: env.REVERB_APP_CLIENT_EVENTS,
+    clientEventsPerSecond: env.REVERB_APP_CLIENT_EVENT_RATE,
+    nodeTimeoutMs: Math.round(env.REVERB_NODE_TIMEOUT * 1000),
   };
 }
 

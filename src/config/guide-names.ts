@@ -6,8 +6,8 @@ import { ConfigError, readEnvironmentLayers, type EnvLayer, type RawEnv } from '
  * an alias sets Marg's variable, an unused name is warned about, and an alias that disagrees
  * with Marg's own name in the same source is a startup error.
  *
- * Names that configure other programs (MYSQL_* for the mysql image, ES_JAVA_OPTS, AWS_* in CI,
- * shell variables of the guides' scripts such as BACKUP_DIR) are left alone without a word: a
+ * Names that configure other programs (MYSQL_* for the mysql image, ES_JAVA_OPTS, shell
+ * variables of the guides' scripts such as BACKUP_DIR) are left alone without a word: a
  * `.env` shared with docker compose holds them on purpose.
  */
 
@@ -57,6 +57,14 @@ const ALIASES: Readonly<Record<string, Alias>> = {
       return env === undefined
         ? { problem: `APP_ENV: must be one of ${Object.keys(ENVIRONMENTS).join(', ')} (got ${JSON.stringify(value)})` }
         : { value: env };
+    },
+  },
+  // Reverb scales across nodes through Redis when this is on: Marg's BROADCAST_CONNECTION=redis.
+  REVERB_SCALING_ENABLED: {
+    target: 'BROADCAST_CONNECTION',
+    map: (value) => {
+      const on = flag(value);
+      return on === undefined ? { problem: `REVERB_SCALING_ENABLED: must be true or false (got ${JSON.stringify(value)})` } : { value: on ? 'redis' : 'memory' };
     },
   },
   // Marg has one session store for every app (that is what signs a user in everywhere).

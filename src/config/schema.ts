@@ -46,6 +46,8 @@ export const EnvSchema = Type.Object({
   ),
   HTTP_BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1_048_576 }),
   SHUTDOWN_DRAIN_SECONDS: Type.Number({ minimum: 0, default: 0 }),
+  // Every core (issue 19): `marg serve` forks this many web processes sharing one port (node:cluster).
+  WEB_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'web processes `marg serve` runs on this node; default: one per core; 1: a single process' })),
   // Operations (issue 5): request limits and proxies, read by src/http/rate-limit.ts and src/config/trusted-proxies.ts.
   API_RATE_LIMIT: Type.Integer({ minimum: 0, default: 100, description: "requests per minute per user (per client IP when signed out) on each app's /api; 0 = off" }),
   SIGNIN_RATE_LIMIT: Type.Integer({ minimum: 0, default: 10, description: 'sign-in attempts per minute per client IP; 0 = off' }),
@@ -87,12 +89,15 @@ export const EnvSchema = Type.Object({
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
   DB_STICKY_SECONDS: Type.Number({ minimum: 0, default: 5, description: 'seconds reads stay on the primary after a write' }),
   DB_REPLICA_RETRY_SECONDS: Type.Number({ minimum: 0, default: 10, description: 'seconds a failed replica is left out' }),
+  DB_REPLICA_MAX_LAG: Type.Optional(Type.Number({ minimum: 0, description: 'seconds a read replica may lag behind the primary before reads skip it (unset: never skipped for lag)' })),
   RBAC_CACHE_TTL: Type.Integer({ minimum: 0, default: 3600, description: 'seconds' }),
 
   QUEUE_CONNECTION: Type.Union([Type.Literal('database'), Type.Literal('redis')], { default: 'database' }),
   QUEUE_RETRY_AFTER: Type.Integer({ minimum: 1, default: 90, description: 'seconds a reservation lasts before a dead worker\'s job is delivered again' }),
   QUEUE_BACKLOG_THRESHOLD: Type.Integer({ minimum: 1, default: 1000, description: 'jobs waiting before /health reports queue "backlog"' }),
   QUEUE_FAILED_RETENTION_DAYS: Type.Integer({ minimum: 1, default: 7, description: 'days failed jobs are kept before the scheduler prunes them' }),
+  QUEUE_REDIS_WAIT_REPLICAS: Type.Integer({ minimum: 0, maximum: 16, default: 0, description: 'Redis queue: a dispatch is acknowledged once this many replicas hold it (WAIT); 0 = on the primary only' }),
+  QUEUE_REDIS_WAIT_TIMEOUT: Type.Integer({ minimum: 1, maximum: 60_000, default: 1000, description: 'milliseconds a dispatch waits for QUEUE_REDIS_WAIT_REPLICAS before it fails' }),
 
   MAIL_MAILER: Type.Optional(Type.Union([Type.Literal('log'), Type.Literal('smtp')], { description: 'default: smtp when MAIL_HOST is set, else log' })),
   MAIL_HOST: Type.Optional(Type.String({ minLength: 1 })),
@@ -103,7 +108,48 @@ export const EnvSchema = Type.Object({
   MAIL_FROM_ADDRESS: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$' })),
   MAIL_FROM_NAME: Type.String({ default: 'Marg', minLength: 1 }),
 
-  FILESYSTEM_DISK: Type.Union([Type.Literal('local')], { default: 'local' }),
+  // Search (issue 13): the engine behind the search port; mysql/pgsql keep their tables in the platform database.
+  SEARCH_DRIVER: Type.Union(['sqlite', 'mysql', 'pgsql', 'elasticsearch', 'opensearch'].map((d) => Type.Literal(d)), { default: 'sqlite' }),
+  ELASTICSEARCH_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'http(s)://[user:password@]host:9200' })),
+  OPENSEARCH_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'http(s)://[user:password@]host:9200' })),
+  SEARCH_PREFIX: Type.String({ default: 'marg_', pattern: '^[a-z0-9_]{0,20}$', description: 'prefix of index names on Elasticsearch/OpenSearch' }),
+  SEARCH_QUEUE: Type.String({ default: 'default', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'the queue index jobs go to' }),
+
+  FILESYSTEM_DISK: Type.Union([Type.Literal('local'), Type.Literal('s3')], { default: 'local' }),
+  // FILESYSTEM_DISK=s3 (issue 14), the guides' names; which are required is checked in config.ts (s3Config).
+  AWS_ACCESS_KEY_ID: Type.Optional(Type.String({ minLength: 1 })),
+  AWS_SECRET_ACCESS_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  AWS_DEFAULT_REGION: Type.Optional(Type.String({ pattern: '^[a-z0-9-]{1,32}$', description: 'us-east-1, eu-west-3, auto (R2) …' })),
+  AWS_BUCKET: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', description: 'an S3 bucket name: 3-63 of a-z 0-9 . -' })),
+  AWS_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#]+/?$', description: 'http(s)://host[:port] of an S3-compatible server (MinIO, R2); unset: AWS' })),
+  AWS_USE_PATH_STYLE_ENDPOINT: Type.Boolean({ default: false, description: 'address the bucket as <endpoint>/<bucket> (MinIO) instead of <bucket>.<endpoint>' }),
+  ATTACHMENT_MAX_BYTES: Type.Integer({ minimum: 1, maximum: 5 * 1024 ** 3, default: 20 * 1024 * 1024, description: 'largest flow attachment, in bytes' }),
+
+  // Realtime (issue 12): the Pusher-protocol server (`marg realtime`, and `npm start` under ws.<MARG_DOMAIN>); Reverb's names.
+  BROADCAST_CONNECTION: Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory', description: 'memory: one process; redis: several realtime nodes' }),
+  REVERB_APP_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: '1-64 of A-Z a-z 0-9 _ -' })),
+  REVERB_APP_KEY: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: '1-64 of A-Z a-z 0-9 _ -' })),
+  REVERB_APP_SECRET: Type.Optional(Type.String({ minLength: 16 })),
+  REVERB_HOST: Type.Optional(Type.String({ minLength: 1, description: 'the host clients connect to; default ws.<MARG_DOMAIN>' })),
+  REVERB_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'the port clients connect to; `marg realtime` listens on it too unless REVERB_SERVER_PORT is set (default 6001)' })),
+  REVERB_SERVER_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'the port `marg realtime` binds; default REVERB_PORT, else 6001' })),
+  REVERB_SCHEME: Type.Union([Type.Literal('http'), Type.Literal('https')], { default: 'http' }),
+  REVERB_SERVER_HOST: Type.Optional(Type.String({ minLength: 1, description: 'address `marg realtime` binds; default HOST' })),
+  REVERB_ALLOWED_ORIGINS: Type.Optional(Type.String({ description: 'browser origins (host names, *.domain, or *) allowed to connect, comma separated; default MARG_DOMAIN and its subdomains' })),
+  REVERB_APP_ACTIVITY_TIMEOUT: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'seconds of silence before a ping' }),
+  REVERB_APP_MAX_MESSAGE_SIZE: Type.Integer({ minimum: 256, maximum: 10_485_760, default: 10_000, description: 'bytes per WebSocket message' }),
+  REVERB_APP_MAX_CONNECTIONS: Type.Integer({ minimum: 1, default: 20_000, description: 'open sockets per node' }),
+  REVERB_APP_MAX_SUBSCRIPTIONS: Type.Integer({ minimum: 1, default: 100, description: 'channels per socket' }),
+  REVERB_APP_CLIENT_EVENTS: Type.Boolean({ default: true, description: 'accept client-* events on private and presence channels' }),
+  REVERB_APP_CLIENT_EVENT_RATE: Type.Integer({ minimum: 1, default: 10, description: 'client events per second per socket' }),
+  REVERB_NODE_TIMEOUT: Type.Number({ minimum: 0.3, maximum: 300, default: 9, description: 'seconds without heartbeat before a realtime node counts as dead' }),
+
+  // Backups (issue 14): `marg backup`, `marg restore` and the 03:00 scheduled backup (src/backup).
+  BACKUP_PATH: Type.Optional(Type.String({ minLength: 1, description: 'folder the backups go to, or s3://bucket/prefix (with the AWS_* variables); default <STORAGE_PATH>/backups' })),
+  BACKUP_KEEP_DAILY: Type.Integer({ minimum: 0, default: 7, description: 'the scheduled backup keeps the newest backup of this many days' }),
+  BACKUP_KEEP_WEEKLY: Type.Integer({ minimum: 0, default: 4, description: '… of this many ISO weeks' }),
+  BACKUP_KEEP_MONTHLY: Type.Integer({ minimum: 0, default: 6, description: '… of this many months' }),
+  BACKUP_ENCRYPT_KEY: Type.Optional(Type.String({ minLength: 1, description: 'AES-256 key (64 hex digits or base64 of 32 bytes) the scheduled backup encrypts with; usually BACKUP_ENCRYPT_KEY_FILE' })),
 
   SIGNIN_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 5 }),
   SIGNIN_LOCKOUT_SECONDS: Type.Integer({ minimum: 1, default: 900 }),

@@ -27,3 +27,16 @@ export async function retryingDeadlocks<T>(work: () => Promise<T>, attempts = 5)
     }
   }
 }
+
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'ER_OPTION_PREVENTS_STATEMENT', '57P01', '57P03', '25006']);
+
+/**
+ * The database server cannot take this statement right now: unreachable, restarting, or
+ * read-only (a primary fenced by `marg db:promote`, PostgreSQL in recovery). A request that
+ * hits one gets a 503 to retry, not a 500: it is an outage or a failover, not a bug.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, fatal } = error as { code?: unknown; fatal?: unknown };
+  return (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) || (fatal === true && typeof code === 'string' && code.startsWith('PROTOCOL_'));
+}

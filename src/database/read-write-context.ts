@@ -11,11 +11,20 @@ export interface ReadWriteState {
 }
 
 const storage = new AsyncLocalStorage<ReadWriteState>();
+// Only a replica driver reads this state. On Node 20 the first storage.run() installs promise
+// hooks that then cost every promise of the process (several % of a request), so without
+// replicas run() just calls `work`.
+let tracking = false;
 
 export const readWriteContext = {
-  /** Runs `work`, and everything it starts, with its own state. */
+  /** Called by each replica driver (DB_READ_HOSTS) when it is created: from then on run() tracks state. */
+  track(): void {
+    tracking = true;
+  },
+
+  /** Runs `work`, and everything it starts, with its own state (when some connection has replicas). */
   run<T>(state: ReadWriteState, work: () => T): T {
-    return storage.run(state, work);
+    return tracking ? storage.run(state, work) : work();
   },
 
   current(): ReadWriteState | undefined {

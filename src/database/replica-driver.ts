@@ -1,4 +1,5 @@
-import type { CompiledQuery, DatabaseConnection, Driver, QueryCompiler, QueryResult, TransactionSettings } from 'kysely';
+import { CompiledQuery } from 'kysely';
+import type { DatabaseConnection, Driver, QueryCompiler, QueryResult, TransactionSettings } from 'kysely';
 import { readWriteContext } from './read-write-context.ts';
 
 // Queries answered by a replica, so the query timer (query-timing.ts, fed by Kysely's `log`) can tell reader from writer.
@@ -18,6 +19,18 @@ export interface ReplicaDriverOptions {
   /** How long a failed replica is left out before it is tried again. */
   readonly retryAfterMs: number;
   readonly onReplicaDown: (replica: string, error: Error) => void;
+  /** How far behind each replica is, measured every `everyMs`; reads skip a replica more than `maxSeconds` behind. */
+  readonly lag?: ReplicaLagOptions | undefined;
+}
+
+export interface ReplicaLagOptions {
+  /** The dialect's query; `read` turns its first row into seconds (Infinity: not replicating). */
+  readonly sql: string;
+  readonly read: (row: Record<string, unknown> | undefined) => number;
+  /** DB_REPLICA_MAX_LAG; undefined: measured and reported only. */
+  readonly maxSeconds: number | undefined;
+  readonly everyMs: number;
+  readonly onLag: (replica: string, seconds: number) => void;
 }
 
 /**
@@ -30,18 +43,59 @@ export interface ReplicaDriverOptions {
  */
 export class ReplicaDriver implements Driver {
   readonly #downUntil = new Map<string, number>();
+  /** Last measured lag per replica, in seconds. */
+  readonly #lag = new Map<string, number>();
+  #lagTimer: NodeJS.Timeout | undefined;
   #next = 0;
 
   constructor(
     private readonly primary: Driver,
     private readonly replicas: readonly Replica[],
     private readonly options: ReplicaDriverOptions,
-  ) {}
+  ) {
+    readWriteContext.track();
+  }
 
   async init(): Promise<void> {
     await this.primary.init();
     // A replica that is down at boot must not stop the node: it is tried per query.
     await Promise.all(this.replicas.map((r) => r.driver.init().catch((error: Error) => this.markDown(r, error))));
+    const lag = this.options.lag;
+    if (lag) {
+      await this.#measureLag(lag);
+      this.#lagTimer = setInterval(() => void this.#measureLag(lag), lag.everyMs);
+      this.#lagTimer.unref();
+    }
+  }
+
+  /** One lag query per replica that is not left out; a replica that does not answer is left to the read path's markDown. */
+  async #measureLag(lag: ReplicaLagOptions): Promise<void> {
+    const now = Date.now();
+    await Promise.all(
+      this.replicas
+        .filter((r) => (this.#downUntil.get(r.name) ?? 0) <= now)
+        .map(async (replica) => {
+          let connection: DatabaseConnection | undefined;
+          try {
+            connection = await replica.driver.acquireConnection();
+            const result = await connection.executeQuery<Record<string, unknown>>(CompiledQuery.raw(lag.sql));
+            const seconds = lag.read(result.rows[0]);
+            this.#lag.set(replica.name, seconds);
+            lag.onLag(replica.name, seconds);
+          } catch {
+            // Unknown (no privilege to ask, or down): not held against the replica.
+            this.#lag.delete(replica.name);
+          } finally {
+            if (connection) await replica.driver.releaseConnection(connection).catch(() => {});
+          }
+        }),
+    );
+  }
+
+  /** Too far behind for DB_REPLICA_MAX_LAG, as last measured. */
+  #lagging(replica: Replica): boolean {
+    const max = this.options.lag?.maxSeconds;
+    return max !== undefined && (this.#lag.get(replica.name) ?? 0) > max;
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
@@ -80,6 +134,7 @@ export class ReplicaDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
+    clearInterval(this.#lagTimer);
     await Promise.allSettled(this.replicas.map((r) => r.driver.destroy()));
     await this.primary.destroy();
   }
@@ -93,7 +148,7 @@ export class ReplicaDriver implements Driver {
     const now = Date.now();
     for (let i = 0; i < this.replicas.length; i++) {
       const replica = this.replicas[(this.#next + i) % this.replicas.length]!;
-      if ((this.#downUntil.get(replica.name) ?? 0) <= now) {
+      if ((this.#downUntil.get(replica.name) ?? 0) <= now && !this.#lagging(replica)) {
         this.#next = (this.#next + i + 1) % this.replicas.length;
         return replica;
       }

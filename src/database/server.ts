@@ -1,18 +1,41 @@
-import { createPool } from 'mysql2';
-import pg from 'pg';
-import { Kysely, MysqlDialect, PostgresDialect, sql, type Dialect, type DatabaseIntrospector } from 'kysely';
+import { Kysely, sql, type Dialect, type DatabaseIntrospector } from 'kysely';
 import type { DatabaseConnection } from './contract.ts';
-import type { HostPort, ServerDatabaseConfig } from './settings.ts';
+import type { DialectFactory } from './dialects.ts';
+import type { ServerDatabaseConfig } from './settings.ts';
 import { queryTimer } from './query-timing.ts';
 import { readWriteContext } from './read-write-context.ts';
 import { ReplicaDriver } from './replica-driver.ts';
+import { dbReplicaLag } from '../observability/metrics.ts';
 
 export interface ServerConnectionOptions {
   readonly replicaRetryMs: number;
+  /** DB_REPLICA_MAX_LAG (undefined: lag is measured and exported, never avoided). */
+  readonly replicaMaxLagSeconds?: number | undefined;
   readonly onReplicaDown: (database: string, replica: string, error: Error) => void;
 }
 
-export function createServerConnection<DB>(name: string, config: ServerDatabaseConfig, options: ServerConnectionOptions): DatabaseConnection<DB> {
+/** How often each node measures its replicas' lag (marg_db_replica_lag_seconds, DB_REPLICA_MAX_LAG). */
+const LAG_CHECK_MS = 1_000;
+
+/**
+ * Seconds a replica is behind. MariaDB/MySQL: Seconds_Behind_Master, NULL (Infinity here) when
+ * its replication threads are stopped; the account needs REPLICATION CLIENT (SLAVE MONITOR).
+ * PostgreSQL: time since the last replayed transaction, 0 when nothing waits to be replayed
+ * (an idle primary does not make a standby look behind).
+ */
+const LAG_QUERIES = {
+  mysql: {
+    sql: 'SHOW SLAVE STATUS',
+    read: (row: Record<string, unknown> | undefined) => (row?.Seconds_Behind_Master === null || row?.Seconds_Behind_Master === undefined ? Infinity : Number(row.Seconds_Behind_Master)),
+  },
+  pgsql: {
+    sql: "SELECT CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END AS lag",
+    read: (row: Record<string, unknown> | undefined) => Number(row?.lag ?? 0),
+  },
+} as const;
+
+/** `dialectFor` is the client of `config.connection` (loadDialect): this module loads neither mysql2 nor pg itself. */
+export function createServerConnection<DB>(name: string, config: ServerDatabaseConfig, options: ServerConnectionOptions, dialectFor: DialectFactory): DatabaseConnection<DB> {
   const primary = dialectFor(config, config);
   const dialect =
     config.readHosts.length === 0
@@ -20,7 +43,11 @@ export function createServerConnection<DB>(name: string, config: ServerDatabaseC
       : new ReplicaDialect(
           primary,
           config.readHosts.map((h) => ({ name: `${h.host}:${h.port}`, dialect: dialectFor(config, h) })),
-          { retryAfterMs: options.replicaRetryMs, onReplicaDown: (replica, error) => options.onReplicaDown(name, replica, error) },
+          {
+            retryAfterMs: options.replicaRetryMs,
+            onReplicaDown: (replica, error) => options.onReplicaDown(name, replica, error),
+            lag: { ...LAG_QUERIES[config.connection], maxSeconds: options.replicaMaxLagSeconds, everyMs: LAG_CHECK_MS, onLag: (replica, seconds) => dbReplicaLag.set({ database: name, replica }, seconds) },
+          },
         );
   const db = new Kysely<DB>({ dialect, log: queryTimer(name) });
   return {
@@ -36,39 +63,6 @@ export function createServerConnection<DB>(name: string, config: ServerDatabaseC
       await db.destroy();
     },
   };
-}
-
-function dialectFor(config: ServerDatabaseConfig, target: HostPort): Dialect {
-  if (config.connection === 'mysql') {
-    return new MysqlDialect({
-      pool: createPool({
-        host: target.host,
-        port: target.port,
-        user: config.user,
-        password: config.password,
-        database: config.database,
-        connectionLimit: config.poolMax,
-        connectTimeout: 5_000,
-        enableKeepAlive: true,
-        // Marg stores times as ISO text; never let the driver shift them into the server's zone.
-        timezone: 'Z',
-        dateStrings: true,
-        supportBigNumbers: true,
-      }),
-    });
-  }
-  const pool = new pg.Pool({
-    host: target.host,
-    port: target.port,
-    user: config.user,
-    password: config.password,
-    database: config.database,
-    max: config.poolMax,
-    connectionTimeoutMillis: 5_000,
-  });
-  // An idle client dropped by the server (restart, failover) must not crash the process.
-  pool.on('error', () => {});
-  return new PostgresDialect({ pool });
 }
 
 /** The base dialect's SQL and introspection, with a driver that splits reads and writes. */

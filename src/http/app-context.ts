@@ -1,11 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { scopedPrincipal } from '../auth/access-tokens.ts';
 import { can, type Principal } from '../auth/rbac.ts';
 import { SignIn } from '../auth/signin.ts';
 import type { Services } from '../platform/services.ts';
 import { forbidden, HttpError, unauthenticated } from './errors.ts';
 import { appFromHost, appUrl, isForeignOrigin } from './hosts.ts';
+import { routePath } from './route-path.ts';
 import type { SafeHtml } from './html.ts';
-import { layout } from './layout.ts';
+import { layout, type LayoutInput, type PageAssets } from './layout.ts';
+import { withTimeout } from '../support/timeout.ts';
 import { type Session, type SessionManager } from './session.ts';
 import { startSession } from './session-plugin.ts';
 
@@ -17,6 +20,7 @@ export class AppContext {
   readonly #principals = new WeakMap<FastifyRequest, Promise<Principal | undefined>>();
   /** One instance per server, so the sign-in API and form share lockout counters. */
   readonly signIn: SignIn;
+  #avatar: { app: string; path: (userId: number) => string } | undefined;
 
   constructor(
     readonly services: Services,
@@ -105,9 +109,59 @@ export class AppContext {
 
   signInUrl(request: FastifyRequest, next?: string): string {
     // Back to this page, on its app's host as configuration spells it (never the Host header as sent).
-    const here = appFromHost(request.headers.host, this.domain, new Set(this.apps.map((a) => a.name)));
+    const here = this.appOf(request);
+    if (next === undefined && here === this.signInApp && routePath(request) === `/${here}/signin`) {
+      // Already on the sign-in page: keep where it was going to, rather than nesting it in another `next`.
+      const query = request.query as { next?: unknown } | undefined;
+      next = typeof query?.next === 'string' ? query.next : undefined;
+      return this.url(request, this.signInApp, next ? `/signin?next=${encodeURIComponent(next)}` : '/signin');
+    }
     const target = next ?? (here ? this.url(request, here, request.originalUrl) : request.originalUrl);
     return this.url(request, this.signInApp, `/signin?next=${encodeURIComponent(target)}`);
+  }
+
+  /** The app whose host the request came to (undefined for an unknown host). */
+  appOf(request: FastifyRequest): string | undefined {
+    return appFromHost(request.headers.host, this.domain, this.#appNames);
+  }
+
+  /** An app that serves user avatars (accounts) names the path of one, for the page header. */
+  registerAvatars(app: string, path: (userId: number) => string): void {
+    this.#avatar = { app, path };
+  }
+
+  /**
+   * The shell around a page: the apps this user may see (each app where they hold a
+   * permission, and the sign-in app where their account is), their avatar and name.
+   */
+  shell(request: FastifyRequest, user: Principal | undefined, csrfToken: string | undefined): Omit<LayoutInput, 'title' | 'body' | 'mainClass'> {
+    const visible = user ? this.apps.filter((a) => a.name === this.signInApp || user.permissions.some((p) => p.startsWith(`${a.name}.`))) : this.apps;
+    const here = this.appOf(request);
+    const onSignIn = here === this.signInApp && /^\/[a-z0-9-]+\/signin$/.test(routePath(request));
+    return {
+      app: here,
+      apps: visible.map((a) => ({ name: a.name, title: a.title, url: this.url(request, a.name) })),
+      user,
+      csrfToken,
+      signInUrl: onSignIn ? undefined : this.signInUrl(request),
+      avatarUrl: user && this.#avatar ? this.url(request, this.#avatar.app, this.#avatar.path(user.id)) : undefined,
+      accountUrl: this.url(request, this.signInApp, '/'),
+    };
+  }
+
+  /** The shell for an error page: the user when they can be found quickly, nothing when not (the page must render when things are broken). */
+  async errorShell(request: FastifyRequest): Promise<Omit<LayoutInput, 'title' | 'body' | 'mainClass'> | undefined> {
+    let user: Principal | undefined;
+    try {
+      user = request.session ? await withTimeout(this.user(request), 500) : undefined;
+    } catch {
+      user = undefined;
+    }
+    try {
+      return this.shell(request, user, request.session?.csrfToken);
+    } catch {
+      return undefined;
+    }
   }
 
   /** The app that serves /signin (the `sign-in` duty; the first app when none takes it). */
@@ -116,23 +170,25 @@ export class AppContext {
   }
 
   /** Renders a page inside the shared shell (starting a session so its forms carry a CSRF token). */
-  async page(request: FastifyRequest, reply: FastifyReply, input: { title: string; body: SafeHtml; status?: number }): Promise<FastifyReply> {
+  async page(request: FastifyRequest, reply: FastifyReply, input: { title: string; body: SafeHtml; status?: number; live?: boolean; assets?: PageAssets }): Promise<FastifyReply> {
+    const realtime = this.services.config.realtime;
     const user = await this.user(request);
     const session = this.session(request);
-    const app = request.routeOptions.url?.split('/')[1];
-    const markup = layout({
-      title: input.title,
-      body: input.body,
-      app,
-      apps: this.apps.map((a) => ({ name: a.name, title: a.title, url: this.url(request, a.name) })),
-      user,
-      csrfToken: session.csrfToken,
-      signInUrl: this.signInUrl(request),
+    const markup = layout({ ...this.shell(request, user, session.csrfToken), title: input.title, body: input.body,
+      // A page with live parts loads the live script when broadcasting is configured.
+      ...(input.assets ? { assets: input.assets } : {}),
+      ...(input.live && realtime.app ? { live: { key: realtime.app.key, host: realtime.host, port: realtime.clientPort, scheme: realtime.scheme } } : {}),
     });
     return reply.code(input.status ?? 200).type('text/html; charset=utf-8').send(markup.value);
   }
 
   async #resolve(request: FastifyRequest): Promise<Principal | undefined> {
+    const token = request.accessToken;
+    if (token) {
+      const principal = await this.services.rbac.principal(token.userId);
+      if (!principal) throw new HttpError(401, 'invalid_token', "The bearer token's account is disabled or deleted.", undefined, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      return scopedPrincipal(principal, token.abilities);
+    }
     const userId = request.session?.userId;
     if (userId === undefined) return undefined;
     const principal = await this.services.rbac.principal(userId);

@@ -15,3 +15,17 @@ export function takeFlash(request: FastifyRequest): string | undefined {
   request.session?.set(KEY, undefined);
   return typeof message === 'string' ? message : undefined;
 }
+
+const ERROR_KEY = 'flash-error';
+
+/** A one-time notice that something was refused (shown as an alert), e.g. a file the upload form could not take. */
+export function setFlashError(ctx: AppContext, request: FastifyRequest, message: string): void {
+  ctx.session(request).set(ERROR_KEY, message);
+}
+
+export function takeFlashError(request: FastifyRequest): string | undefined {
+  const message = request.session?.get(ERROR_KEY);
+  if (message === undefined) return undefined;
+  request.session?.set(ERROR_KEY, undefined);
+  return typeof message === 'string' ? message : undefined;
+}

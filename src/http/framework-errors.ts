@@ -94,7 +94,7 @@ export function clientErrorHandler(domain: string, node: string | undefined, log
     // A page for a browser, as other errors; JSON for API and health paths and every other client.
     const wantsHtml = /\r\naccept:[^\r\n]*text\/html/i.test(raw) && !/^\S+ \/(api|health)(\/|\?| |$)/i.test(requestLine);
     const [type, body] = wantsHtml
-      ? ['text/html; charset=utf-8', errorPage(refusal.statusCode, reason, refusal.message).value]
+      ? ['text/html; charset=utf-8', errorPage({ status: refusal.statusCode, title: reason, message: refusal.message, ways: [{ href: '/', label: 'Home' }] }).value]
       : ['application/json; charset=utf-8', JSON.stringify({ error: { code: refusal.code, message: refusal.message } })];
     const head =
       `HTTP/1.1 ${refusal.statusCode} ${reason}\r\n${security}x-request-id: ${requestId}\r\n${node === undefined ? '' : `${NODE_HEADER}: ${node.replace(/[^\x20-\x7e]/g, '')}\r\n`}` +

@@ -2,10 +2,10 @@ import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fa
 import { HttpError } from './errors.ts';
 
 // Served the same on every host, before host routing, and without a session.
-const SHARED_PATHS = /^\/(health(\/|$|\?)|assets\/)/;
+const SHARED_PATHS = /^\/(health(\/|$|\?)|assets\/|favicon\.ico(\?|$))/;
 
 /**
- * `/health…` and `/assets/…`: not routed by host and never need a session. `/health…` answers on
+ * `/health…`, `/assets/…` and `/favicon.ico`: not routed by host and never need a session. `/health…` answers on
  * any host (load balancers probe by IP); `/assets/…` on every allowed host (refuseForeignHosts).
  */
 export function isSharedPath(url: string): boolean {

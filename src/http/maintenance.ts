@@ -13,9 +13,14 @@ export const MAINTENANCE_MESSAGE = 'Marg is down for maintenance and will be bac
 // Requests that presented the secret: their URL is the secret, so the request log must not show it.
 const secretRequests = new WeakSet<FastifyRequest>();
 
-/** The URL to log for a request (the bypass secret is never written to a log line). */
+// Query parameters that carry a credential (the password reset link's `token`): logged as [redacted].
+const SECRET_QUERY = /([?&]token=)[^&#]*/gi;
+
+/** The URL to log for a request (the bypass secret and a reset token are never written to a log line). */
 export function loggableUrl(request: FastifyRequest): string {
-  return secretRequests.has(request) ? '/[maintenance secret]' : request.originalUrl;
+  if (secretRequests.has(request)) return '/[maintenance secret]';
+  const url = request.originalUrl;
+  return url.includes('token=') ? url.replace(SECRET_QUERY, '$1[redacted]') : url;
 }
 
 export interface MaintenanceGateOptions {

@@ -1,5 +1,3 @@
-import type { onRequestHookHandler } from 'fastify';
-
 export const NODE_HEADER = 'x-marg-node';
 
 /**
@@ -8,11 +6,6 @@ export const NODE_HEADER = 'x-marg-node';
  * operator, a test or a bug report can tell which node answered. Off by default: a host name
  * and pid tell strangers about the machine.
  */
-export function nodeHeader(config: { readonly nodeHeader: boolean; readonly nodeName: string | undefined }): onRequestHookHandler | undefined {
-  const name = config.nodeName;
-  if (!config.nodeHeader || name === undefined) return undefined;
-  return (_request, reply, done) => {
-    reply.header(NODE_HEADER, name);
-    done();
-  };
+export function nodeHeaderName(config: { readonly nodeHeader: boolean; readonly nodeName: string | undefined }): string | undefined {
+  return config.nodeHeader ? config.nodeName : undefined;
 }

@@ -14,8 +14,8 @@ const WARN_EVERY_MS = 10_000;
  * Both patterns are matched against the route the router picked (routePath), never the raw URL.
  */
 const API_PATH = /^\/([a-z0-9-]+)\/api(?:\/|$)/;
-/** The JSON sign-in on every host, and the sign-in form on the accounts host. */
-const SIGNIN_PATH = /^\/[a-z0-9-]+\/(?:api\/session|signin)$/;
+/** The JSON sign-in on every host, the sign-in form, and the password reset (API and form) on the accounts host. */
+const SIGNIN_PATH = /^\/[a-z0-9-]+\/(?:api\/session|signin|(?:api\/)?password\/(?:forgot|reset))$/;
 
 export interface RequestLimitsOptions {
   readonly store: RateLimitStore;
@@ -37,7 +37,8 @@ interface Counted {
  *
  * - the API (`/api/*` on each app host): API_RATE_LIMIT per user, or per client IP when signed
  *   out, and per app, as the guides' 100 requests/min per user;
- * - sign-in attempts (POST /api/session, POST /signin): SIGNIN_RATE_LIMIT per client IP. Counted
+ * - sign-in attempts (POST /api/session, POST /signin, and the password forgot/reset posts):
+ *   SIGNIN_RATE_LIMIT per client IP. Counted
  *   before the password is checked, so a burst cannot outrun the failure lockout of
  *   src/auth/signin.ts (which peeks first and counts failures after the slow hash) nor spend
  *   the CPU on password hashes.
@@ -105,7 +106,8 @@ export function requestLimits(options: RequestLimitsOptions) {
 }
 
 function who(request: FastifyRequest, client: string): string {
-  const userId = request.session?.userId;
+  // A token counts against its user's limit, as their sessions do.
+  const userId = request.session?.userId ?? request.accessToken?.userId;
   return userId === undefined ? `ip:${client}` : `user:${userId}`;
 }
 

@@ -10,6 +10,8 @@ const STICKY_KEY = 'db_sticky_until';
  * plugin so that its onSend runs before the session is saved.
  */
 export const readWritePlugin = fp<{ stickySeconds: number }>(async (app, { stickySeconds }) => {
+  // The replica drivers may open on first use, after the first request started its context.
+  readWriteContext.track();
   app.addHook('onRequest', (_request, _reply, done) => {
     // run(), not enterWith(): the whole rest of the request lifecycle happens inside done().
     readWriteContext.run({ wrote: false, stickyUntil: 0 }, done);

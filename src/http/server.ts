@@ -1,5 +1,7 @@
+import { isDatabaseUnavailable } from '../database/errors.ts';
+import { isRedisUnavailable } from '../redis/errors.ts';
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { decodeAppKey } from '../config/app-key.ts';
@@ -14,15 +16,19 @@ import { MaintenanceMonitor } from '../maintenance/monitor.ts';
 import { MaintenanceSecrets } from '../maintenance/secrets.ts';
 import { AppContext } from './app-context.ts';
 import { assetRoutes } from './assets.ts';
+import { liveAssetRoutes } from './live-assets.ts';
+import { broadcastingAuthRoutes } from './broadcasting-auth.ts';
 import { registerBodyParsers } from './body-guard.ts';
 import { verifyCsrf } from './csrf.ts';
+import { chartAssetRoutes } from './chart-assets.ts';
+import { apiDocsRoute, registerApiDocs } from './api-docs.ts';
 import { HttpError } from './errors.ts';
 import { clientErrorHandler, clientErrorMessage, frameworkError, quotedUrl } from './framework-errors.ts';
 import { appFromHost, isSharedPath, refuseForeignHosts } from './hosts.ts';
-import { nodeHeader } from './node-header.ts';
+import { NODE_HEADER, nodeHeaderName } from './node-header.ts';
 import { closeConnectionsWhileDraining, shuttingDown } from './drain-connections.ts';
 import { refuseNulCharacters } from './nul-guard.ts';
-import { securityHeaders } from './security-headers.ts';
+import { HSTS, securityHeaderObject } from './security-headers.ts';
 import { html } from './html.ts';
 import { errorPage } from './layout.ts';
 import { loggableUrl, maintenanceGate } from './maintenance.ts';
@@ -31,12 +37,12 @@ import { normalisePath, routePath } from './route-path.ts';
 import { fastifyTrustProxy } from '../config/trusted-proxies.ts';
 import { SessionManager } from './session.ts';
 import { readWritePlugin } from './read-write-plugin.ts';
-import { sessionPlugin } from './session-plugin.ts';
+import { refuseInvalidTokens, sessionPlugin } from './session-plugin.ts';
 import { sessionRoutes } from './session-routes.ts';
 import { validationError, validatorCompiler } from './validation.ts';
 
 const UNKNOWN_HOST_PREFIX = '/_unknown-host';
-const ERROR_TITLES: Readonly<Record<number, string>> = { 403: 'Forbidden', 404: 'Not found', 413: 'Request too large', 414: 'URL too long', 429: 'Too many requests', 503: 'Service unavailable' };
+const ERROR_TITLES: Readonly<Record<number, string>> = { 401: 'Sign in first', 403: 'Forbidden', 404: 'Not found', 413: 'Request too large', 414: 'URL too long', 429: 'Too many requests', 503: 'Service unavailable' };
 const CODE_TITLES: Readonly<Record<string, string>> = { maintenance: 'Down for maintenance' };
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -49,20 +55,24 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
     services.logger.warn('TRUSTED_PROXIES=*: every peer may set the client IP and scheme (X-Forwarded-For/-Proto); only safe when nothing but your proxies can reach this node');
   }
 
-  const withSecurityHeaders = securityHeaders(config.domain);
   // MARG_NODE_HEADER: off unless asked for (a cluster's web nodes); undefined when off.
-  const withNodeHeader = nodeHeader(config);
+  const nodeName = nodeHeaderName(config);
+  const securityHeaderValues = securityHeaderObject(config.domain, config.realtime.host);
+  /** What every answer carries: the request id, the node's name, the security headers (HSTS only behind TLS). */
+  const stampAnswer = (request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('x-request-id', request.id);
+    if (nodeName !== undefined) reply.header(NODE_HEADER, nodeName);
+    reply.headers(securityHeaderValues);
+    if (request.protocol === 'https') reply.header('strict-transport-security', HSTS);
+  };
   const server = Fastify({
     loggerInstance: services.logger,
     // What Node's HTTP parser refuses (431, 414, not HTTP) and what Fastify refuses before routing
     // (a bad percent-escape, a path parameter too long) get Marg's error shape and headers too.
-    clientErrorHandler: clientErrorHandler(config.domain, withNodeHeader ? config.nodeName : undefined, (fields) => services.logger.info(fields, 'request refused by the HTTP parser')),
+    clientErrorHandler: clientErrorHandler(config.domain, nodeName, (fields) => services.logger.info(fields, 'request refused by the HTTP parser')),
     frameworkErrors: (error, request, reply) => {
-      reply.header('x-request-id', request.id);
       // Fastify runs no hook for these requests: the headers every answer carries are added here.
-      const instance = server as unknown as FastifyInstance;
-      withNodeHeader?.call(instance, request, reply, () => {});
-      withSecurityHeaders.call(instance, request, reply, () => {});
+      stampAnswer(request, reply);
       const refusal = frameworkError(error);
       if (refusal.statusCode >= 500) request.log.error({ err: error }, 'unhandled error');
       request.log.info({ method: request.method, url: quotedUrl(request.originalUrl), host: request.headers.host, status: refusal.statusCode, code: refusal.code }, 'request refused before routing');
@@ -105,17 +115,13 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
         app,
         route,
         // Who asked (undefined when signed out): the session's user, never the session itself.
-        userId: request.session?.userId,
+        userId: request.session?.userId ?? request.accessToken?.userId,
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
       },
       'request',
     );
   });
-  server.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
-  if (withNodeHeader) server.addHook('onRequest', withNodeHeader);
   server.addHook('onSend', closeConnectionsWhileDraining(lifecycle));
 
   const sessions = new SessionManager(
@@ -133,17 +139,22 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
 
   await server.register(cookie);
   await registerBodyParsers(server);
-  server.addHook('onRequest', withSecurityHeaders);
+  // One synchronous hook for what every answer carries (request id, node name, security headers)
+  // and the refusal while closing: each hook Fastify runs costs its own callback or promise.
+  // After the cookie parser's hook: a refused request's onSend hooks still read its cookies.
   let closing = false;
+  server.addHook('onRequest', (request, reply, done) => {
+    stampAnswer(request, reply);
+    done(closing ? shuttingDown() : undefined);
+  });
   server.addHook('preClose', async () => {
     closing = true;
   });
-  server.addHook('onRequest', (_request, _reply, done) => done(closing ? shuttingDown() : undefined));
 
   if (Object.values(config.databases).some((db) => db.connection !== 'sqlite' && db.readHosts.length > 0)) {
     await server.register(readWritePlugin, { stickySeconds: config.db.stickySeconds });
   }
-  await server.register(sessionPlugin, { manager: sessions, config: config.session });
+  await server.register(sessionPlugin, { manager: sessions, config: config.session, tokens: services.tokens });
   // Before anything builds a URL from the Host (pages, redirects, API bodies): only our hosts, /health* on any.
   // After the session is loaded, so that a refused request leaves it (and its cookie) alone.
   server.addHook('onRequest', refuseForeignHosts(config.domain, appNames, new Set(config.hostAliases), (request, reply, error) => sendError(request, reply, error, ctx)));
@@ -152,16 +163,23 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
   server.addHook('onRequest', maintenanceGate({ monitor: maintenance, secrets: new MaintenanceSecrets(decodeAppKey(config.appKey)), cookieDomain: config.session.domain }));
   const limits = requestLimits({ store: services.rateLimits, apiPerMinute: config.limits.apiPerMinute, signinPerMinute: config.limits.signinPerMinute });
   if (limits) server.addHook('onRequest', limits);
+  server.addHook('onRequest', refuseInvalidTokens);
   server.addHook('preValidation', refuseNulCharacters);
   server.addHook('preHandler', verifyCsrf);
 
+  // Before any route: it records each route's schema as it is added (GET /api/docs on every app host).
+  await registerApiDocs(server, '0.1.0');
   await server.register(healthRoutes, { services, lifecycle });
   await server.register(assetRoutes);
+  await server.register(liveAssetRoutes);
+  await server.register(chartAssetRoutes);
   for (const app of apps) {
     await server.register(
       async (scoped: MargFastify) => {
         await scoped.register(sessionRoutes, { ctx });
+        await scoped.register(broadcastingAuthRoutes, { ctx, apps });
         await app.routes(scoped, ctx);
+        await scoped.register(apiDocsRoute, { appName: app.name, title: app.title, ctx });
       },
       { prefix: `/${app.name}` },
     );
@@ -176,6 +194,11 @@ function toHttpError(error: FastifyError, request: FastifyRequest): HttpError {
   if (error.validation) return validationError(error.validation, error.validationContext);
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) return new HttpError(status, clientErrorCode(error), clientErrorMessage(error, request.url, request.originalUrl));
+  if (isRedisUnavailable(error) || isDatabaseUnavailable(error)) {
+    // An outage, or a failover in progress (Sentinel: about 6 s; `marg db:promote`): the client retries.
+    request.log.warn({ err: error }, 'backing service unavailable');
+    return new HttpError(503, 'service_unavailable', 'A backing service does not answer right now. Try again shortly.', undefined, { 'retry-after': '5' });
+  }
   request.log.error({ err: error }, 'unhandled error');
   return new HttpError(500, 'internal_error', 'Something went wrong on our side. It has been logged.');
 }
@@ -204,13 +227,26 @@ async function sendError(request: FastifyRequest, reply: FastifyReply, error: Ht
   }
   if (error.statusCode === 401 && request.method === 'GET') return reply.redirect(ctx.signInUrl(request), 302);
   const title = CODE_TITLES[error.code] ?? ERROR_TITLES[error.statusCode] ?? (error.statusCode >= 500 ? 'Server error' : 'Request refused');
-  return reply.code(error.statusCode).type('text/html; charset=utf-8').send(errorPage(error.statusCode, title, error.message).value);
+  const shell = await ctx.errorShell(request);
+  const page = errorPage({ status: error.statusCode, title, message: error.message, shell, ways: waysBack(request, ctx, error.statusCode, shell) });
+  return reply.code(error.statusCode).type('text/html; charset=utf-8').send(page.value);
+}
+
+/** The links out of an error page: this app's home, and sign-in (as someone else) where that helps. */
+function waysBack(request: FastifyRequest, ctx: AppContext, status: number, shell: Awaited<ReturnType<AppContext['errorShell']>>) {
+  const ways: { href: string; label: string }[] = [];
+  const here = shell?.apps.find((a) => a.name === shell.app);
+  ways.push(here ? { href: here.url, label: `${here.title} home` } : { href: '/', label: 'Home' });
+  if (status === 401 || status === 403) {
+    ways.push({ href: ctx.signInUrl(request), label: shell?.user ? 'Sign in as someone else' : 'Sign in' });
+  }
+  return ways;
 }
 
 function wantsJson(request: FastifyRequest): boolean {
   // The route matched, or the path as the router decoded it (`/api` alone on the links host is routed as a slug).
   for (const path of [routePath(request), normalisePath(request.url)]) {
-    if (/^\/[a-z0-9-]+\/api(\/|$)/.test(path) || path.startsWith('/health')) return true;
+    if (/^\/[a-z0-9-]+\/(api(\/|$)|broadcasting\/auth$)/.test(path) || path.startsWith('/health')) return true;
   }
   const accept = request.headers.accept ?? '';
   return accept.includes('application/json') && !accept.includes('text/html');
@@ -221,5 +257,5 @@ async function unknownHost(request: FastifyRequest, reply: FastifyReply, ctx: Ap
   const message = `This server answers on the app hosts: ${urls.join(', ')}.`;
   if (wantsJson(request)) return reply.code(404).send({ error: { code: 'unknown_host', message } });
   const links = html`<ul>${urls.map((u) => html`<li><a href="${u}">${u}</a></li>`)}</ul>`;
-  return reply.code(404).type('text/html; charset=utf-8').send(errorPage(404, 'Unknown host', 'This server answers on the app hosts:', links).value);
+  return reply.code(404).type('text/html; charset=utf-8').send(errorPage({ status: 404, title: 'Unknown host', message: 'This server answers on the app hosts:', extra: links }).value);
 }

@@ -28,6 +28,7 @@ export async function sessionRoutes(app: MargFastify, opts: { ctx: AppContext })
     ctx.refuseForeignOrigin(request);
     const result = await ctx.signIn.attempt(request.body.email, request.body.password, request.ip);
     if (!result.ok && result.reason === 'locked') throw tooManyRequests(result.retryAfterSeconds, 'Too many failed sign-ins. Try again later.');
+    if (!result.ok && result.reason === 'disabled') throw new HttpError(403, 'account_disabled', 'This account is disabled: an administrator can enable it again.');
     if (!result.ok) throw new HttpError(401, 'invalid_credentials', 'Email or password is wrong.');
     const session = ctx.signInSession(request, result.principal.id);
     return { ...meBody(result.principal), csrfToken: session.csrfToken };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { access, constants, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import nodemailer from 'nodemailer';
+import type { SendMailOptions } from 'nodemailer';
 import type { MailConfig } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import { checkMessage, mailError, recipients, SAFE_CONTENT, toSendMailOptions } from './compose.ts';
@@ -11,10 +11,21 @@ import type { Mailer, MailMessage, SentMail } from './contract.ts';
  * The embedded mailer (Laravel's `log` mailer): nodemailer builds the real RFC 822 message,
  * which is written to `storage/mail/<time>-<n>-<random>.eml` (open it in any mail client)
  * instead of being sent. One info line per message names the recipients and subject only.
+ * nodemailer is imported at the first message: a web node that sends none never loads it (issue 19).
  */
+/** The part of nodemailer's stream transport (`buffer: true`) this mailer uses: it answers the message's id and bytes. */
+interface StreamTransport {
+  sendMail(options: SendMailOptions): Promise<{ messageId: string; message?: unknown }>;
+  close(): void;
+}
+
+function streamTransport(): Promise<StreamTransport> {
+  return import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows', ...SAFE_CONTENT }));
+}
+
 export class LogMailer implements Mailer {
   readonly driver = 'log' as const;
-  readonly #transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows', ...SAFE_CONTENT });
+  #transport: Promise<StreamTransport> | undefined;
   #lastStamp = '';
   #sameStamp = 0;
 
@@ -26,9 +37,9 @@ export class LogMailer implements Mailer {
   async send(message: MailMessage): Promise<SentMail> {
     const where = `mail (log driver, ${this.config.directory})`;
     checkMessage(where, message);
-    let built: { messageId: string; message: unknown };
+    let built: { messageId: string; message?: unknown };
     try {
-      built = await this.#transport.sendMail(toSendMailOptions(message, this.config.from));
+      built = await (await (this.#transport ??= streamTransport())).sendMail(toSendMailOptions(message, this.config.from));
     } catch (error) {
       throw mailError(where, error);
     }
@@ -56,7 +67,7 @@ export class LogMailer implements Mailer {
   }
 
   async close(): Promise<void> {
-    this.#transport.close();
+    (await this.#transport?.catch(() => undefined))?.close();
   }
 
   /**

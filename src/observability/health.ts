@@ -38,13 +38,14 @@ export interface HealthReport {
  */
 export async function healthReport(services: Services): Promise<HealthReport> {
   const redisClient = services.redis;
-  const [databases, cache, session, redis, queueSize, storage] = await Promise.all([
+  const [databases, cache, session, redis, queueSize, storage, search] = await Promise.all([
     services.databases.ping(),
     check(() => services.cache.ping()),
     check(() => services.sessions.ping()),
     redisClient ? check(async () => void (await redisClient.client.ping())) : Promise.resolve('not_configured' as const),
     withTimeout(services.queue.size(), CHECK_TIMEOUT_MS).catch(() => undefined),
     check(() => services.storage.ping()),
+    check(() => services.search.engine.ping()),
   ]);
   // A backlog is reported, not failed: the node still serves; a queue store that does not answer fails.
   const queue = queueSize === undefined ? 'unhealthy' : queueSize >= services.config.queue.backlogThreshold ? 'backlog' : 'healthy';
@@ -61,6 +62,8 @@ export async function healthReport(services: Services): Promise<HealthReport> {
     queue,
     queueSize: queueSize ?? null,
     storage,
+    // Reported, not failed: a node without its search engine still serves everything else.
+    search,
     databases: databaseStates,
     drivers: {
       database: Object.fromEntries(Object.entries(services.config.databases).map(([name, db]) => [name, db.connection])),
@@ -70,6 +73,7 @@ export async function healthReport(services: Services): Promise<HealthReport> {
       rateLimit: services.rateLimits.driver,
       queue: services.queue.driverName,
       storage: services.storage.driver,
+      search: services.search.driver,
     },
     node: hostname(),
     pid: process.pid,

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isSharedPath } from '../http/hosts.ts';
+import { telemetry } from '../telemetry/recorder.ts';
 import { httpRequestDuration, httpRequestFinished, httpRequestStarted } from './metrics.ts';
 
 /** What a request is counted (and logged) as: its app and its route pattern, never the raw URL. */
@@ -66,6 +67,16 @@ export const httpMetrics = fp<{ labelsOf: (request: FastifyRequest) => RouteLabe
         children.set(key, child);
       }
       child.observe(reply.elapsedTime / 1000);
+      // The ops app's per-minute view: in-memory counters, written out by the telemetry reporter.
+      telemetry.request(`${request.method} ${appName} ${route}`, reply.statusCode, reply.elapsedTime);
+      done();
+    });
+    app.addHook('onError', (request, _reply, error, done) => {
+      const status = (error as { statusCode?: number }).statusCode ?? 500;
+      if (status >= 500) {
+        const { app: appName, route } = labelsOf(request);
+        telemetry.exception(error.name || 'Error', `${request.method} ${appName} ${route}`, error.message);
+      }
       done();
     });
   },

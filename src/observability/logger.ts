@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { terminalStream } from './terminal-log.ts';
 
 export type { Logger };
 
@@ -34,7 +35,7 @@ export const REDACTED_PATHS = [
 ];
 
 export interface LoggerOptions {
-  /** Human-readable lines (pino-pretty, in a worker thread) for a developer's terminal. */
+  /** Human-readable lines, one per entry (pino-pretty), for a developer's terminal. */
   readonly pretty?: boolean;
   readonly destination?: pino.DestinationStream;
 }
@@ -42,8 +43,17 @@ export interface LoggerOptions {
 /** `config`: anything with a level, e.g. the Config (LOG_LEVEL). */
 export function createLogger(config: { readonly logLevel: string }, options: LoggerOptions = {}): Logger {
   const base = { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
-  if (options.pretty) {
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } } });
-  }
-  return pino(base, options.destination);
+  if (options.pretty) return pino(base, terminalStream(options.destination as NodeJS.WritableStream | undefined));
+  return pino(base, options.destination ?? standardOutput());
+}
+
+/**
+ * Standard output, written asynchronously: a line is queued and written by the event loop, and
+ * lines queued meanwhile go out in one write, so a request never waits for a write(2) (pino's
+ * default writes each line synchronously; under load that was a syscall per request). Nothing is
+ * held back on purpose (no minimum length): a reader sees each line at once. pino writes what is
+ * still queued when the process exits.
+ */
+function standardOutput(): pino.DestinationStream {
+  return pino.destination({ dest: 1, sync: false });
 }

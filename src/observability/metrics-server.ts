@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../config/env-files.ts';
 import type { Services } from '../platform/services.ts';
 import { healthReport } from './health.ts';
-import { collectProcessMetrics, clearQueueStatsSource, registry, setMetricsRole, setQueueStatsSource, type MetricsRole } from './metrics.ts';
+import { collectProcessMetrics, clearBackendSource, clearQueueStatsSource, registry, setBackendSource, setMetricsRole, setQueueStatsSource, type BackendStatus, type MetricsRole } from './metrics.ts';
 
 /** The internal metrics endpoint of one process. */
 export interface MetricsServer {
@@ -24,6 +24,15 @@ export async function startMetricsServer(services: Services, role: MetricsRole):
   const { port, host } = services.config.metrics;
   if (port === undefined) return undefined;
   const queueStats = () => services.queue.stats();
+  const backends = async (): Promise<BackendStatus> => {
+    const [databases, redis] = await Promise.all([
+      services.databases.ping(),
+      services.redis ? services.redis.ready(2_000).then(() => true, () => false) : Promise.resolve(undefined),
+    ]);
+    // Embedded SQLite cannot be "down" in the sense the alert means: only server databases are reported.
+    const servers = Object.entries(databases).filter(([name]) => services.config.databases[name]?.connection !== 'sqlite');
+    return { databases: Object.fromEntries(servers.map(([name, error]) => [name, error === null])), redis };
+  };
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?', 1)[0];
     if (path !== '/metrics' && path !== '/health') {
@@ -68,6 +77,7 @@ export async function startMetricsServer(services: Services, role: MetricsRole):
   setMetricsRole(role);
   collectProcessMetrics();
   setQueueStatsSource(queueStats);
+  setBackendSource(backends);
   const bound = (server.address() as AddressInfo).port;
   services.logger.info({ host, port: bound, role }, 'metrics at GET /metrics');
   let closing: Promise<void> | undefined;
@@ -77,6 +87,7 @@ export async function startMetricsServer(services: Services, role: MetricsRole):
     close() {
       closing ??= new Promise<void>((resolve) => {
         clearQueueStatsSource(queueStats);
+        clearBackendSource(backends);
         server.close(() => resolve());
         server.closeAllConnections();
       });
@@ -93,7 +104,9 @@ function listen(server: Server, host: string, port: number): Promise<void> {
       else reject(error);
     };
     server.once('error', onError);
-    server.listen(port, host, () => {
+    // Exclusive: under `marg serve`'s supervisor (node:cluster) a listen is otherwise shared through
+    // the supervisor, and a port-0 listen would be handed to whichever process asks next (the web port).
+    server.listen({ port, host, exclusive: true }, () => {
       server.off('error', onError);
       resolve();
     });

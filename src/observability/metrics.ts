@@ -10,7 +10,7 @@ import { withTimeout } from '../support/timeout.ts';
  */
 export const registry = new Registry();
 
-export type MetricsRole = 'web' | 'worker' | 'scheduler' | 'all';
+export type MetricsRole = 'web' | 'worker' | 'scheduler' | 'realtime' | 'all';
 
 /** Names the process's role on every series; called once by the role that serves the metrics. */
 export function setMetricsRole(role: MetricsRole): void {
@@ -66,6 +66,13 @@ export const dbQueryDuration = new Histogram({
   registers: [registry],
 });
 
+export const dbReplicaLag = new Gauge({
+  name: 'marg_db_replica_lag_seconds',
+  help: 'How far each read replica (DB_READ_HOSTS) is behind its primary, as this node measured it last (every second); +Inf: not replicating. Reads skip a replica past DB_REPLICA_MAX_LAG.',
+  labelNames: ['database', 'replica'] as const,
+  registers: [registry],
+});
+
 // --- Cache ------------------------------------------------------------------------------
 
 export const cacheHits = new Counter({
@@ -99,6 +106,14 @@ export const queueJobDuration = new Histogram({
   registers: [registry],
 });
 
+export const queueJobWait = new Histogram({
+  name: 'marg_queue_job_wait_seconds',
+  help: 'How long job deliveries waited, by queue: from when each became due (dispatch, or the end of its delay or backoff) to its start.',
+  labelNames: ['queue'] as const,
+  buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+  registers: [registry],
+});
+
 /**
  * One job delivery as the worker reports it (QueueWorker.onJob's event has this shape). Metrics
  * define what they read themselves, so they do not depend on the queue.
@@ -107,6 +122,7 @@ export interface JobDelivery {
   readonly job: { readonly queue: string; readonly name: string };
   readonly outcome: { readonly status: 'completed' | 'retry' | 'failed' };
   readonly durationMs: number;
+  readonly waitMs: number;
 }
 
 /** One queue's depth by state (the queue's QueueCounts has these fields). */
@@ -118,11 +134,12 @@ export interface QueueDepth {
   readonly failed: number;
 }
 
-/** QueueWorker.onJob: one delivery's outcome and duration. */
+/** QueueWorker.onJob: one delivery's outcome, duration and wait. */
 export function recordJob(event: JobDelivery): void {
   const { queue, name } = event.job;
   queueJobs.inc({ queue, name, outcome: event.outcome.status });
   queueJobDuration.observe({ queue, name }, event.durationMs / 1000);
+  queueJobWait.observe({ queue }, event.waitMs / 1000);
 }
 
 const QUEUE_STATES = ['waiting', 'running', 'delayed', 'failed'] as const;
@@ -177,6 +194,69 @@ export const queueDepth = new Gauge({
   },
 });
 
+// --- Backing services (high availability) ---------------------------------------------
+
+/** What the up gauges read at scrape time: each server database's and Redis's answer to a ping. */
+export interface BackendStatus {
+  readonly databases: Readonly<Record<string, boolean>>;
+  /** Undefined when this node uses no Redis. */
+  readonly redis: boolean | undefined;
+}
+
+let backendSource: (() => Promise<BackendStatus>) | undefined;
+
+export function setBackendSource(source: () => Promise<BackendStatus>): void {
+  backendSource = source;
+}
+
+export function clearBackendSource(source: () => Promise<BackendStatus>): void {
+  if (backendSource === source) backendSource = undefined;
+}
+
+let pendingBackends: Promise<BackendStatus | undefined> | undefined;
+function scrapeBackends(): Promise<BackendStatus | undefined> {
+  const source = backendSource;
+  if (!source) return Promise.resolve(undefined);
+  pendingBackends ??= withTimeout(source(), QUEUE_STATS_TIMEOUT_MS)
+    .catch(() => undefined)
+    .finally(() => (pendingBackends = undefined));
+  return pendingBackends;
+}
+
+export const dbUp = new Gauge({
+  name: 'marg_db_up',
+  help: 'Per database: 1 when its primary answered this scrape\'s ping within 2 s, else 0 (the MargDatabaseDown alert).',
+  labelNames: ['database'] as const,
+  registers: [registry],
+  async collect() {
+    if (!backendSource) return;
+    const status = await scrapeBackends();
+    if (!status) {
+      for (const v of (await this.get()).values) this.set(v.labels as { database: string }, 0);
+      return;
+    }
+    for (const [database, up] of Object.entries(status.databases)) this.set({ database }, up ? 1 : 0);
+  },
+});
+
+export const redisUp = new Gauge({
+  name: 'marg_redis_up',
+  help: "1 when Redis (the primary Sentinel names, with REDIS_SENTINELS) answered this scrape's PING within 2 s, else 0.",
+  registers: [registry],
+  async collect() {
+    if (!backendSource) return;
+    const status = await scrapeBackends();
+    if (status?.redis === undefined && status !== undefined) return;
+    this.set(status?.redis ? 1 : 0);
+  },
+});
+
+export const redisPrimaryChanges = new Counter({
+  name: 'marg_redis_primary_changes_total',
+  help: 'Times this process found a different Redis server behind its connection after a reconnect (a Sentinel failover, or a restart): the MargRedisFailover alert.',
+  registers: [registry],
+});
+
 // --- Scheduler --------------------------------------------------------------------------
 
 export const scheduleRuns = new Counter({
@@ -213,3 +293,90 @@ export async function exposedMetricNames(): Promise<Set<string>> {
   }
   return names;
 }
+
+// --- Realtime ---------------------------------------------------------------------------
+
+/** What a realtime server counts, read at scrape time (plain numbers on the hot path). */
+export interface RealtimeCounts {
+  readonly connections: number;
+  readonly subscriptions: number;
+  readonly messagesIn: number;
+  readonly messagesOut: number;
+}
+
+const realtimeSources = new Set<() => RealtimeCounts>();
+/** A realtime server registers its counts while it runs (src/realtime/hub.ts). */
+export function addRealtimeSource(source: () => RealtimeCounts): () => void {
+  realtimeSources.add(source);
+  return () => realtimeSources.delete(source);
+}
+/** Every running realtime server's counts summed (the ops app's heartbeat); undefined when this process runs none. */
+export function realtimeSnapshot(): RealtimeCounts | undefined {
+  if (realtimeSources.size === 0) return undefined;
+  return { connections: realtimeTotal('connections'), subscriptions: realtimeTotal('subscriptions'), messagesIn: realtimeTotal('messagesIn'), messagesOut: realtimeTotal('messagesOut') };
+}
+function realtimeTotal(key: keyof RealtimeCounts): number {
+  let total = 0;
+  for (const source of realtimeSources) total += source()[key];
+  return total;
+}
+/** Counters fed from running totals: each scrape adds what grew since the last one. */
+function totalCounter(name: string, help: string, key: 'messagesIn' | 'messagesOut'): Counter {
+  let reported = 0;
+  return new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const now = realtimeTotal(key);
+      if (now > reported) this.inc(now - reported);
+      reported = Math.max(reported, now);
+    },
+  });
+}
+
+export const realtimeConnections = new Gauge({
+  name: 'marg_realtime_connections',
+  help: 'Open WebSocket connections on this realtime node.',
+  registers: [registry],
+  collect() {
+    this.set(realtimeTotal('connections'));
+  },
+});
+
+export const realtimeSubscriptions = new Gauge({
+  name: 'marg_realtime_subscriptions',
+  help: 'Channel subscriptions held by sockets on this realtime node.',
+  registers: [registry],
+  collect() {
+    this.set(realtimeTotal('subscriptions'));
+  },
+});
+
+export const realtimeMessagesIn = totalCounter('marg_realtime_messages_received_total', 'WebSocket messages received from clients.', 'messagesIn');
+export const realtimeMessagesOut = totalCounter('marg_realtime_messages_sent_total', 'WebSocket messages sent to clients (one per socket per event).', 'messagesOut');
+
+export const realtimeDeliveryLatency = new Histogram({
+  name: 'marg_realtime_delivery_seconds',
+  help: 'From publish (any node) to the hand-off to this node\'s sockets, per event.',
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});
+
+// --- Search -----------------------------------------------------------------------------
+
+export const searchQueryDuration = new Histogram({
+  name: 'marg_search_query_duration_seconds',
+  help: 'Search queries by index and driver (the port: parse, engine, highlights).',
+  labelNames: ['index', 'driver'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});
+
+export const searchIndexLag = new Histogram({
+  name: 'marg_search_index_lag_seconds',
+  help: 'From a searchable change (its dispatch) to its index job writing it, by index.',
+  labelNames: ['index'] as const,
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
+  registers: [registry],
+});

@@ -6,6 +6,7 @@ import type { User } from '../auth/users.ts';
 import type { AppContext } from '../http/app-context.ts';
 import type { JobHandlers } from '../queue/jobs.ts';
 import type { ScheduledTask } from '../scheduler/contract.ts';
+import type { SearchSource } from '../search/source.ts';
 import type { Services } from './services.ts';
 
 /** The Fastify instance apps register routes on: TypeBox schemas type the handlers. */
@@ -30,6 +31,18 @@ export type AppDuty = 'sign-in' | 'audit-log';
  */
 export type JobFactory = (services: Services) => JobHandlers;
 
+/**
+ * A realtime channel an app declares next to its routes: who may subscribe, checked by
+ * `POST /broadcasting/auth` (src/http/broadcasting-auth.ts). `pattern` is a full channel
+ * name (`private-flow.tasks`, `presence-flow.board`), where `{name}` matches one segment
+ * of `A-Za-z0-9_-=@,;` (no dot).
+ */
+export interface ChannelRule {
+  readonly pattern: string;
+  /** The permission a user needs to subscribe. */
+  readonly permission: string;
+}
+
 /** What first-run seeding hands each app. */
 export interface SeedContext {
   readonly admin: User;
@@ -53,6 +66,14 @@ export interface AppModule {
   routes(app: MargFastify, ctx: AppContext): Promise<void>;
   /** Queue jobs this app handles, by name (`links.clicks`). */
   readonly jobs?: JobFactory;
+  /** Private and presence channels its pages subscribe to, with the permission each needs. */
+  readonly channels?: readonly ChannelRule[];
+  /**
+   * Search indexes this app declares (issue 13), built from the services their records live in:
+   * the worker keeps them current (`search.index` jobs), the scheduler syncs them nightly,
+   * `marg search:reindex` rebuilds them.
+   */
+  readonly searchIndexes?: (services: Services) => readonly SearchSource[];
   /** Cron tasks `marg schedule` runs for this app. */
   readonly schedule?: readonly ScheduledTask[];
   seed?(services: Services, ctx: SeedContext): Promise<void>;

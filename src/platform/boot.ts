@@ -5,13 +5,12 @@ import type { Logger } from '../observability/logger.ts';
 import type { AppModule } from './app-module.ts';
 import { assertReachable, createMissingDatabases } from './connectivity.ts';
 import { migrateAll, pendingMigrations } from './migrate.ts';
+import { startTelemetryReporter, type RunningReporter } from '../telemetry/reporter.ts';
 import { createServices, type Services } from './services.ts';
 import { onShutdownSignal } from './signals.ts';
+import { BootError } from './errors.ts';
 
-/** A role that cannot start as configured (e.g. the databases are not migrated): one clear message, exit 2. */
-export class BootError extends Error {
-  override name = 'BootError';
-}
+export { BootError };
 
 /** One role of a process (web, worker, scheduler …), started on the process's services. */
 export interface Role {
@@ -38,6 +37,8 @@ export interface BootOptions {
   readonly migrations: 'apply' | 'require';
   /** After the migrations, before any role starts (marg start seeds its demo data here). */
   prepare?(services: Services): Promise<void>;
+  /** False: this process does not serve METRICS_PORT (a web process of `marg serve` other than the first: one per node). */
+  readonly metrics?: boolean;
 }
 
 export interface Booted {
@@ -57,9 +58,10 @@ export interface Booted {
 export async function bootRoles(options: BootOptions): Promise<Booted> {
   const { config, logger, apps } = options;
   if (options.migrations === 'apply') await createMissingDatabases(config);
-  const services = createServices(config, logger);
+  const services = await createServices(config, logger);
   const running: RunningRole[] = [];
   let metrics: MetricsServer | undefined;
+  let reporter: RunningReporter | undefined;
   try {
     await assertReachable(services);
     if (options.migrations === 'apply') {
@@ -69,9 +71,13 @@ export async function bootRoles(options: BootOptions): Promise<Booted> {
       if (pending.length > 0) throw new BootError(`the databases are not migrated (${pending.length} pending, e.g. ${pending[0]}): run \`marg migrate\` first`);
     }
     await options.prepare?.(services);
-    metrics = await startMetricsServer(services, options.metricsRole);
+    if (options.metrics !== false) metrics = await startMetricsServer(services, options.metricsRole);
     for (const role of options.roles) running.push(await role.start(services, apps));
+    // The heartbeat and per-minute aggregates the ops app shows (issue 18).
+    const roles = options.roles.map((r) => r.name);
+    reporter = startTelemetryReporter({ store: services.telemetry, roles, logger, name: config.nodeName, ...(roles.includes('worker') ? { queues: services.queue } : {}) });
   } catch (error) {
+    await reporter?.stop();
     await stopAll(running);
     await metrics?.close();
     await services.close();
@@ -82,6 +88,7 @@ export async function bootRoles(options: BootOptions): Promise<Booted> {
   const stop = () =>
     (stopping ??= (async () => {
       await stopAll(running);
+      await reporter?.stop();
       // Last: Prometheus sees the drain until the process is gone.
       await metrics?.close();
       await services.close();
@@ -100,12 +107,14 @@ async function stopAll(roles: readonly RunningRole[]): Promise<void> {
  * A role process as the CLI runs it: boot, then stop gracefully on SIGTERM/SIGINT (a second
  * signal exits at once), and exit when a role ends by itself.
  */
-export async function runRoles(options: BootOptions & { onReady?(booted: Booted): void; onSignal?(signal: NodeJS.Signals): void }): Promise<void> {
+export async function runRoles(
+  options: BootOptions & { onReady?(booted: Booted): void | Promise<void>; onSignal?(signal: NodeJS.Signals): void; signals?: 'interactive' | 'supervised' },
+): Promise<void> {
   const booted = await bootRoles(options);
-  options.onReady?.(booted);
+  await options.onReady?.(booted);
   onShutdownSignal(async (signal) => {
     options.onSignal?.(signal);
     await booted.stop();
-  });
+  }, options.signals);
   process.exit(await booted.finished);
 }

@@ -2,9 +2,9 @@ import type { Config } from '../config/config.ts';
 import { databasePrefix } from '../config/schema.ts';
 import { createDatabaseIfMissing } from '../database/manager.ts';
 import type { Services } from './services.ts';
+import { UnreachableError } from './errors.ts';
 
-/** A configured server that does not answer at boot: stops the process with one clear message. */
-export class UnreachableError extends Error {}
+export { UnreachableError };
 
 const TIMEOUT_MS = 5_000;
 
@@ -35,6 +35,14 @@ export async function assertReachable(services: Services): Promise<void> {
       await services.redis.ready(TIMEOUT_MS);
     } catch (error) {
       throw new UnreachableError(`${reason(error)} (check REDIS_URL, REDIS_HOST/REDIS_PORT or REDIS_SENTINELS)`);
+    }
+  }
+  // The local disk is checked by /health; an S3 bucket that does not answer would fail every upload.
+  if (config.filesystem.disk === 's3') {
+    try {
+      await Promise.race([services.storage.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS * 2} ms`)), TIMEOUT_MS * 2).unref())]);
+    } catch (error) {
+      throw new UnreachableError(`${reason(error)} (check AWS_ENDPOINT, AWS_BUCKET, AWS_DEFAULT_REGION and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)`);
     }
   }
 }

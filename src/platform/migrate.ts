@@ -16,7 +16,8 @@ export function migrationPlan(apps: readonly AppModule[]): { database: string; m
   return [
     { database: 'platform', migrations: platformMigrations },
     { database: 'rbac', migrations: auditInRbac ? { ...rbacMigrations, ...auditMigrations } : rbacMigrations },
-    ...apps.map((a) => ({ database: appDatabase(a), migrations: a.migrations })),
+    // An app without tables (ops) that names another app's database adds nothing to its plan.
+    ...apps.filter((a) => Object.keys(a.migrations).length > 0).map((a) => ({ database: appDatabase(a), migrations: a.migrations })),
   ];
 }
 

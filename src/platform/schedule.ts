@@ -1,7 +1,9 @@
+import { backupTask } from '../backup/schedule.ts';
 import type { ScheduledTask } from '../scheduler/contract.ts';
 import { ScheduleRuns } from '../scheduler/runs.ts';
 import type { ScheduleDatabase } from '../scheduler/schema.ts';
 import type { AppModule } from './app-module.ts';
+import { hasSearchIndexes, searchSyncTask } from './search-indexes.ts';
 
 const DAY_MS = 86_400_000;
 /** How long `schedule_runs` rows are kept: enough to look back on a month of runs. */
@@ -47,9 +49,10 @@ export const platformSchedule: readonly ScheduledTask[] = [
       services.logger.info({ pruned }, 'old schedule runs pruned');
     },
   },
+  backupTask,
 ];
 
 /** What `marg schedule` runs: the platform's tasks, then each app's. */
 export function allScheduledTasks(apps: readonly AppModule[]): ScheduledTask[] {
-  return [...platformSchedule, ...apps.flatMap((app) => app.schedule ?? [])];
+  return [...platformSchedule, ...(hasSearchIndexes(apps) ? [searchSyncTask(apps)] : []), ...apps.flatMap((app) => app.schedule ?? [])];
 }

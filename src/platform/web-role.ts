@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { buildServer } from '../http/server.ts';
 import type { MetricsRole } from '../observability/metrics.ts';
 import { startMetricsServer, type MetricsServer } from '../observability/metrics-server.ts';
@@ -29,13 +30,13 @@ export interface WebOptions {
   readonly metricsRole?: MetricsRole | false;
 }
 
-/** The web role for bootRoles (which serves the metrics endpoint itself); `onListening` learns the port bound. */
-export function webRole(onListening?: (port: number) => void): Role {
+/** The web role for bootRoles (which serves the metrics endpoint itself); `onListening` learns the port bound (and the HTTP server, for WebSocket upgrades). */
+export function webRole(onListening?: (port: number, server: Server) => void): Role {
   return {
     name: 'web',
     async start(services, apps) {
       const web = await startWeb(services, apps, { metricsRole: false });
-      onListening?.(web.port);
+      onListening?.(web.port, web.server.server);
       const { config, logger } = services;
       logger.info({ host: config.host, port: web.port, domain: config.domain }, 'web role ready');
       return { stop: () => web.stop() };

@@ -56,6 +56,13 @@ export interface ReservedJob extends Omit<NewJob, 'delayMs'> {
   readonly id: string;
   /** This delivery's number, from 1. */
   readonly attempt: number;
+  /**
+   * When this delivery became due (epoch ms): its dispatch, the end of its delay or backoff, or
+   * when it was handed back, retried by an operator or its reservation expired. The job's wait
+   * (shown per queue by the ops app) is the delivery's start minus this, so a delay is never
+   * counted as waiting.
+   */
+  readonly readyAt: number;
 }
 
 /** What the worker runtime decided about one delivery. */

@@ -23,6 +23,11 @@ export interface QueueDatabase {
     available_at: number;
     /** The reservation's owner; null while waiting or delayed. */
     token: string | null;
+    /**
+     * The current delivery's due time (the `available_at` it was reserved at), so the worker can
+     * report how long it waited; null until the job is first reserved.
+     */
+    ready_at: number | null;
     created_at: number;
   };
   failed_jobs: {
@@ -88,6 +93,15 @@ export const queueMigrations: MigrationSet = {
     },
     async down(db) {
       for (const table of ['queue_metrics', 'failed_jobs', 'jobs']) await db.schema.dropTable(table).execute();
+    },
+  },
+  // Reserving overwrites available_at with the reservation's expiry: the due time it replaces is kept here (queue wait time, issue 18).
+  '2026_12_06_0010_jobs_ready_at': {
+    async up(db) {
+      await db.schema.alterTable('jobs').addColumn('ready_at', 'bigint').execute();
+    },
+    async down(db) {
+      await db.schema.alterTable('jobs').dropColumn('ready_at').execute();
     },
   },
 };

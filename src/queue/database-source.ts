@@ -46,7 +46,8 @@ class DatabaseSession implements JobSession {
   async reserve(queue: string, limit: number): Promise<ReservedJob[]> {
     const token = this.#token;
     const now = Date.now();
-    const changes = { token, available_at: now + this.store.retryAfterMs, attempts: sql<number>`attempts + 1` };
+    // ready_at first: it takes the due time that available_at held before this UPDATE (MySQL assigns left to right).
+    const changes = { ready_at: sql<number>`available_at`, token, available_at: now + this.store.retryAfterMs, attempts: sql<number>`attempts + 1` };
     const due = (db: Kysely<QueueDatabase>) =>
       db.selectFrom('jobs').where('queue', '=', queue).where('available_at', '<=', now).orderBy('available_at').orderBy('id').limit(limit);
     let rows: JobRow[];
@@ -57,7 +58,7 @@ class DatabaseSession implements JobSession {
         if (locked.length === 0) return [];
         const ids = locked.map((r) => r.id);
         await trx.updateTable('jobs').set(changes).where('id', 'in', ids).execute();
-        return locked.map((r) => ({ ...r, attempts: r.attempts + 1, token }));
+        return locked.map((r) => ({ ...r, attempts: r.attempts + 1, token, ready_at: r.available_at }));
       }));
     } else {
       const ids = this.store.dialect === 'pgsql' ? due(this.#db).select('id').forUpdate().skipLocked() : due(this.#db).select('id');
@@ -165,6 +166,8 @@ function toReserved(row: JobRow): ReservedJob {
     queue: row.queue,
     payload: JSON.parse(row.payload) as JsonValue,
     attempt: row.attempts,
+    // Set by the reservation itself (the fallback only satisfies the column type); pg returns bigint columns as strings.
+    readyAt: Number(row.ready_at ?? row.created_at),
     tries: row.tries,
     backoff: row.backoff ? (JSON.parse(row.backoff) as ReservedJob['backoff']) : null,
     timeoutMs: row.timeout_ms,

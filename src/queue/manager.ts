@@ -2,17 +2,22 @@ import type { Config } from '../config/config.ts';
 import type { DatabaseManager } from '../database/manager.ts';
 import type { QueueBackend } from './contract.ts';
 import type { MigrationSet } from '../database/contract.ts';
-import { createDatabaseQueue } from './database.ts';
 import { queueMigrations } from './database-schema.ts';
-import { createRedisQueue } from './redis.ts';
 
-/** Picks the queue store from QUEUE_CONNECTION: the platform database's jobs table, or Redis (BullMQ opens its own connections: its blocking commands need them). */
-export function createQueueBackend(config: Config, databases: DatabaseManager): QueueBackend {
+/**
+ * Picks the queue store from QUEUE_CONNECTION: the platform database's jobs table, or Redis (BullMQ opens its own connections: its blocking commands need them).
+ * Only that store's module is imported: a node on the database queue never loads bullmq nor ioredis (issue 19).
+ */
+export async function createQueueBackend(config: Config, databases: DatabaseManager): Promise<QueueBackend> {
   switch (config.queue.connection) {
-    case 'database':
+    case 'database': {
+      const { createDatabaseQueue } = await import('./database.ts');
       return createDatabaseQueue(databases.get('platform'), { retryAfterMs: config.queue.retryAfterMs });
-    case 'redis':
-      return createRedisQueue(config.redis, { retryAfterMs: config.queue.retryAfterMs });
+    }
+    case 'redis': {
+      const { createRedisQueue } = await import('./redis.ts');
+      return createRedisQueue(config.redis, { retryAfterMs: config.queue.retryAfterMs, wait: config.queue.redisWait });
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import type { FailedJob, FailedJobProvider } from './contract.ts';
-import { margId, parseMargId, toFailed } from './redis-jobs.ts';
+import { margId, parseMargId, READY_FIELD, toFailed } from './redis-jobs.ts';
 import type { RedisQueueStore } from './redis-store.ts';
 
 /** Operator commands work through the failed set in batches of this many jobs. */
@@ -31,6 +31,8 @@ export class RedisFailedJobs implements FailedJobProvider {
     await this.store.ensureReady();
     const job = await this.store.queue(ref.queue).getJob(ref.jobId);
     if (!job || !(await job.isFailed())) return false;
+    // Due from now: its wait must not count the time it spent failed.
+    await this.store.connections.client.hset(this.store.queue(ref.queue).toKey(ref.jobId), READY_FIELD, Date.now());
     await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     return true;
   }

@@ -90,7 +90,25 @@ export function newJobId(): string {
   return `${now.toString(16).padStart(12, '0')}-${sequence.toString(16).padStart(4, '0')}-${randomUUID().slice(24)}`;
 }
 
-export function toReserved(queue: string, job: BullJob): ReservedJob {
+/**
+ * Marg's own field in BullMQ's job hash: when the job last became due again (the end of a
+ * retry's backoff, a hand-back, an operator's retry), in epoch ms. BullMQ keeps no such time: a
+ * retry overwrites `delay` with the backoff and `timestamp` stays the dispatch time.
+ */
+export const READY_FIELD = 'margReadyAt';
+
+/**
+ * When a delivery became due: the dispatch time plus its delay, or a later READY_FIELD. A job
+ * moved back by the stalled check (its worker died) has neither updated: its wait then also
+ * counts the lost delivery, as BullMQ does not say when the lock expired.
+ */
+export function readyTime(job: BullJob, marked: unknown): number {
+  const dispatchedReady = job.timestamp + (job.opts.delay ?? 0);
+  const mark = Number(marked);
+  return Number.isFinite(mark) ? Math.max(dispatchedReady, mark) : dispatchedReady;
+}
+
+export function toReserved(queue: string, job: BullJob, readyAt: number): ReservedJob {
   const data = job.data;
   return {
     id: margId(queue, job.id ?? ''),
@@ -99,6 +117,7 @@ export function toReserved(queue: string, job: BullJob): ReservedJob {
     payload: data.payload ?? null,
     // Counts deliveries, including one whose worker died: BullMQ increments it as the job becomes active.
     attempt: job.attemptsStarted,
+    readyAt,
     tries: data.tries ?? null,
     backoff: data.backoff ?? null,
     timeoutMs: data.timeoutMs ?? null,

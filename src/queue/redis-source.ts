@@ -4,16 +4,25 @@ import type { Redis } from 'ioredis';
 import { withTimeout } from '../support/timeout.ts';
 import type { JobSession, JobSource, ReservedJob, SessionHooks } from './contract.ts';
 import { CompletionCounter } from './redis-completions.ts';
-import { margId, NEVER, RetryLater, toReserved, type BullJob, type StoredJob } from './redis-jobs.ts';
+import { margId, NEVER, READY_FIELD, readyTime, RetryLater, toReserved, type BullJob, type StoredJob } from './redis-jobs.ts';
 import type { RedisQueueStore } from './redis-store.ts';
 
 /**
  * Hands a job back without counting the delivery, but only while this session still holds
  * its lock (BullMQ's `<job>:lock` key and `ats` = attemptsStarted field). BullMQ has no call
- * that undoes an attempt, so this one line of its data model is Marg's own.
+ * that undoes an attempt, so this one line of its data model is Marg's own. The job is due
+ * again from now (READY_FIELD), so its next wait starts here.
  */
 const UNCOUNT_DELIVERY = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('HINCRBY', KEYS[2], 'ats', -1) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+  return redis.call('HINCRBY', KEYS[2], 'ats', -1)
+end
+return -1`;
+
+/** Records when a held job is due again (READY_FIELD), while this session still holds its lock. */
+const MARK_READY = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) end
 return -1`;
 
 /** How long closing waits for Redis (the completion counts, a graceful QUIT) before it cuts the connection. */
@@ -62,9 +71,22 @@ export class RedisJobSource implements JobSource {
  * returned (fetchNext) into a Job, as BullMQ's own loop does.
  */
 class ManualWorker extends Worker<StoredJob, unknown, string> {
+  /** Due times read from the job hashes as jobs are taken: BullMQ's Job drops fields it does not know. */
+  readonly #readyAt = new WeakMap<BullJob, number>();
+
   nextFrom(result: unknown, token: string): Promise<BullJob | undefined> {
     if (!Array.isArray(result) || !result[0]) return Promise.resolve(undefined);
     return this.nextJobFromJobData(result[0] as JobJsonRaw, result[1] as string, token);
+  }
+
+  protected override createJob(data: JobJsonRaw, jobId: string): BullJob {
+    const job = super.createJob(data, jobId);
+    this.#readyAt.set(job, readyTime(job, (data as unknown as Record<string, unknown>)[READY_FIELD]));
+    return job;
+  }
+
+  readyAt(job: BullJob): number {
+    return this.#readyAt.get(job) ?? readyTime(job, undefined);
   }
 }
 
@@ -172,6 +194,11 @@ class RedisSession implements JobSession {
   }
 
   async release(job: ReservedJob, delayMs: number, error: string): Promise<void> {
+    const delivery = this.#held.get(job.id);
+    if (!delivery) return;
+    // Before the move: once it is back in the queue another worker may take it at once (a zero backoff).
+    const jobKey = delivery.worker.toKey(delivery.job.id ?? '');
+    await this.#client.eval(MARK_READY, 2, `${jobKey}:lock`, jobKey, delivery.token, READY_FIELD, Date.now() + delayMs);
     await this.#moveToFailed(job, new RetryLater(error, delayMs));
   }
 
@@ -202,7 +229,7 @@ class RedisSession implements JobSession {
     this.#held.delete(reserved.id);
     const { job, token, worker } = delivery;
     const jobKey = worker.toKey(job.id ?? '');
-    await this.#client.eval(UNCOUNT_DELIVERY, 2, `${jobKey}:lock`, jobKey, token);
+    await this.#client.eval(UNCOUNT_DELIVERY, 2, `${jobKey}:lock`, jobKey, token, READY_FIELD, Date.now());
     await job.moveToWait(token);
   }
 
@@ -245,7 +272,7 @@ class RedisSession implements JobSession {
   }
 
   #hold(worker: ManualWorker, job: BullJob, token: string): ReservedJob {
-    const reserved = toReserved(worker.name, job);
+    const reserved = toReserved(worker.name, job, worker.readyAt(job));
     this.#held.set(reserved.id, { job, token, worker });
     return reserved;
   }

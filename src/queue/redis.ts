@@ -5,7 +5,7 @@ import { dispatchInBulk } from './bulk.ts';
 import { RedisFailedJobs } from './redis-failed.ts';
 import { margId, newJobId, toBullOptions, toStored } from './redis-jobs.ts';
 import { RedisJobSource } from './redis-source.ts';
-import { RedisQueueStore } from './redis-store.ts';
+import { RedisQueueStore, type ReplicaWait } from './redis-store.ts';
 
 /**
  * Jobs on Redis through BullMQ (one BullMQ queue per Marg queue, keys under
@@ -17,7 +17,7 @@ import { RedisQueueStore } from './redis-store.ts';
  * after its lock expires *and* a stalled check has seen it (see RedisJobSource); a unique key
  * holds within one queue (BullMQ deduplicates per queue); ids are `<queue>:<job id>`.
  */
-export function createRedisQueue(settings: RedisSettings, options: { retryAfterMs: number }): QueueBackend {
+export function createRedisQueue(settings: RedisSettings, options: { retryAfterMs: number; wait?: ReplicaWait }): QueueBackend {
   const store = new RedisQueueStore(settings, options);
   const queue = new RedisQueue(store);
   const source = new RedisJobSource(store);
@@ -45,6 +45,7 @@ export class RedisQueue implements JobProducer, QueueMonitor {
     const [added] = await Promise.all([this.store.queue(job.queue).add(job.name, toStored(job), toBullOptions(job, jobId)), this.store.record(job.queue).catch(() => {})]);
     // BullMQ answers a deduplicated add with the id of the job that holds the key.
     const id = added.id ?? jobId;
+    await this.store.confirmReplicated();
     return { id: margId(job.queue, id), duplicate: id !== jobId };
   }
 
@@ -71,6 +72,7 @@ export class RedisQueue implements JobProducer, QueueMonitor {
         ]),
       ),
     );
+    await this.store.confirmReplicated();
     return jobs.map((job, n) => margId(job.queue, ids[n]!));
   }
 

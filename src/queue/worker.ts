@@ -34,6 +34,8 @@ export interface JobEvent {
   readonly job: ReservedJob;
   readonly outcome: JobOutcome;
   readonly durationMs: number;
+  /** From when the delivery became due (ReservedJob.readyAt) to its start; 0 when clocks disagree. */
+  readonly waitMs: number;
 }
 
 /**
@@ -102,11 +104,13 @@ export class QueueWorker {
   }
 
   async #process(job: ReservedJob): Promise<JobOutcome> {
+    // readyAt is wall-clock time, possibly another node's: a skewed clock must not make a wait negative.
+    const waitMs = Math.max(0, Date.now() - job.readyAt);
     const started = performance.now();
     const outcome = await this.#outcome(job);
     this.#processed += 1;
     this.#log(job, outcome);
-    this.onJob?.({ job, outcome, durationMs: performance.now() - started });
+    this.onJob?.({ job, outcome, durationMs: performance.now() - started, waitMs });
     if (this.options.maxJobs !== undefined && this.#processed >= this.options.maxJobs) void this.stop('max-jobs');
     return outcome;
   }

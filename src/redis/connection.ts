@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { withTimeout } from '../support/timeout.ts';
+import { redisPrimaryChanges } from '../observability/metrics.ts';
 import type { RedisSettings } from './settings.ts';
 
 /** Where a client points, for messages (never includes the password). */
@@ -25,6 +26,9 @@ export function redisOptions(settings: RedisSettings): RedisOptions {
   if (settings.sentinels.length > 0) {
     return {
       ...common,
+      // Each attempt asks a Sentinel where the primary is: after a failover, a client retrying
+      // every ≤ 500 ms finds the promoted replica within half a second of the switch.
+      retryStrategy: (attempt) => Math.min(attempt * 100, 500),
       sentinels: settings.sentinels.map((s) => ({ host: s.host, port: s.port })),
       name: settings.sentinelService ?? 'mymaster',
       ...(settings.sentinelPassword ? { sentinelPassword: settings.sentinelPassword } : {}),
@@ -43,8 +47,24 @@ export class RedisConnections {
   constructor(readonly settings: RedisSettings) {}
 
   get client(): Redis {
-    this.#client ??= this.duplicate();
+    if (!this.#client) {
+      const client = this.duplicate();
+      client.on('ready', () => void this.#noteServer(client));
+      this.#client = client;
+    }
     return this.#client;
+  }
+
+  /** The server's run_id after each (re)connect: a new one means a failover or a restart (marg_redis_primary_changes_total). */
+  #runId: string | undefined;
+  async #noteServer(client: Redis): Promise<void> {
+    try {
+      const runId = /run_id:(\w+)/.exec(await client.info('server'))?.[1];
+      if (runId && this.#runId && runId !== this.#runId) redisPrimaryChanges.inc();
+      if (runId) this.#runId = runId;
+    } catch {
+      // A connection that drops again at once: the next 'ready' asks again.
+    }
   }
 
   /** A dedicated connection (blocking commands, subscribers, BullMQ). The caller closes it. */

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { Cron } from 'croner';
 import type { Services } from '../platform/services.ts';
 import type { ScheduledTask } from './contract.ts';
 import { ScheduleRuns } from './runs.ts';
 import type { ScheduleDatabase } from './schema.ts';
+import { nodeName } from './node-name.ts';
 
 /**
  * How long a tick's lock is kept (never released): a scheduler whose clock or event loop runs
@@ -56,9 +56,7 @@ export class InvalidScheduleError extends Error {
   override name = 'InvalidScheduleError';
 }
 
-export function nodeName(): string {
-  return `${hostname()}:${process.pid}`;
-}
+export { nodeName };
 
 interface Entry {
   readonly task: ScheduledTask;
@@ -90,7 +88,8 @@ export class Scheduler {
   constructor(services: Services, tasks: readonly ScheduledTask[], options: SchedulerOptions = {}) {
     this.#services = services;
     this.#options = options;
-    this.node = options.node ?? nodeName();
+    // MARG_NODE_NAME when the deployment names its nodes (scheduler-1): the runs say which one ran a task.
+    this.node = options.node ?? services.config.nodeName ?? nodeName();
     this.#runs = new ScheduleRuns(services.databases.get<ScheduleDatabase>('platform'));
     for (const task of tasks) {
       if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(task.name)) throw new InvalidScheduleError(`task name ${JSON.stringify(task.name)}: use 1-100 letters, digits and _ . : -`);

@@ -2,9 +2,16 @@
  * Server-side session records. The store sees only opaque payloads: encryption and
  * serialisation happen above it, in the session manager.
  */
+export interface SessionRecord {
+  readonly payload: string;
+  readonly expiresAt: number;
+}
+
 export interface SessionStore {
   readonly driver: string;
   read(id: string): Promise<string | undefined>;
+  /** The payload with the time (ms since the epoch) its record expires: what an in-process copy may not outlive. */
+  readRecord(id: string): Promise<SessionRecord | undefined>;
   /**
    * Creates or replaces the record and (re)sets its expiry. A record written with a `userId` is
    * listed under that user while it lives (a session's user never changes: signing in starts a new id).

@@ -1,4 +1,4 @@
-import type { SessionStore } from './contract.ts';
+import type { SessionRecord, SessionStore } from './contract.ts';
 
 /** Sessions in a Map: for tests and single-process runs; lost on restart. */
 export class MemorySessionStore implements SessionStore {
@@ -6,13 +6,17 @@ export class MemorySessionStore implements SessionStore {
   readonly #records = new Map<string, { payload: string; expiresAt: number; userId: number | undefined }>();
 
   async read(id: string): Promise<string | undefined> {
+    return (await this.readRecord(id))?.payload;
+  }
+
+  async readRecord(id: string): Promise<SessionRecord | undefined> {
     const record = this.#records.get(id);
     if (!record) return undefined;
     if (record.expiresAt <= Date.now()) {
       this.#records.delete(id);
       return undefined;
     }
-    return record.payload;
+    return { payload: record.payload, expiresAt: record.expiresAt };
   }
 
   async write(id: string, payload: string, ttlSeconds: number, userId?: number): Promise<void> {

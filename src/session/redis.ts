@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { SessionStore } from './contract.ts';
+import type { SessionRecord, SessionStore } from './contract.ts';
 
 /** Sessions on Redis, expired by Redis itself: what lets any web node serve any user. */
 export class RedisSessionStore implements SessionStore {
@@ -9,6 +9,17 @@ export class RedisSessionStore implements SessionStore {
 
   async read(id: string): Promise<string | undefined> {
     return (await this.client.get(this.#key(id))) ?? undefined;
+  }
+
+  async readRecord(id: string): Promise<SessionRecord | undefined> {
+    // One round trip: the value and how long Redis keeps it.
+    const [[readError, payload] = [null, null], [ttlError, pttl] = [null, -2]] = (await this.client.pipeline().get(this.#key(id)).pttl(this.#key(id)).exec()) ?? [];
+    if (readError) throw readError;
+    if (ttlError) throw ttlError;
+    if (typeof payload !== 'string') return undefined;
+    // -1: no expiry (written by something else); -2: it expired between the two commands.
+    const ms = Number(pttl);
+    return { payload, expiresAt: ms === -1 ? Number.POSITIVE_INFINITY : Date.now() + Math.max(0, ms) };
   }
 
   async write(id: string, payload: string, ttlSeconds: number, userId?: number): Promise<void> {

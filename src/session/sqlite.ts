@@ -1,5 +1,5 @@
 import type SQLite from 'better-sqlite3';
-import type { SessionStore } from './contract.ts';
+import type { SessionRecord, SessionStore } from './contract.ts';
 
 /** Sessions in `storage/framework/sessions.sqlite`, shared by every process on the machine. */
 export class SqliteSessionStore implements SessionStore {
@@ -19,7 +19,7 @@ export class SqliteSessionStore implements SessionStore {
     handle.exec('CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at)');
     handle.exec('CREATE INDEX IF NOT EXISTS sessions_user_id ON sessions (user_id)');
     this.#statements = {
-      read: handle.prepare<{ id: string; now: number }, { payload: string }>('SELECT payload FROM sessions WHERE id = @id AND expires_at > @now'),
+      read: handle.prepare<{ id: string; now: number }, { payload: string; expiresAt: number }>('SELECT payload, expires_at AS expiresAt FROM sessions WHERE id = @id AND expires_at > @now'),
       write: handle.prepare(`INSERT INTO sessions (id, payload, expires_at, user_id) VALUES (@id, @payload, @expires, @userId)
         ON CONFLICT(id) DO UPDATE SET payload = excluded.payload, expires_at = excluded.expires_at, user_id = excluded.user_id`),
       idsOf: handle.prepare<{ userId: number; now: number }, { id: string }>('SELECT id FROM sessions WHERE user_id = @userId AND expires_at > @now'),
@@ -33,6 +33,11 @@ export class SqliteSessionStore implements SessionStore {
 
   async read(id: string): Promise<string | undefined> {
     return this.#statements.read.get({ id, now: Date.now() })?.payload;
+  }
+
+  async readRecord(id: string): Promise<SessionRecord | undefined> {
+    const row = this.#statements.read.get({ id, now: Date.now() });
+    return row && { payload: row.payload, expiresAt: Number(row.expiresAt) };
   }
 
   async write(id: string, payload: string, ttlSeconds: number, userId?: number): Promise<void> {

@@ -4,7 +4,7 @@ import { SignIn } from '../../src/auth/signin.ts';
 import type { Services } from '../../src/platform/services.ts';
 import { cleanupCli, describeResult, migratedProject, principalOf, runMarg, withCliServices } from '../support/cli.ts';
 
-const ALL_ROLES = ['accounts', 'flow', 'links'].flatMap((app) => ['viewer', 'editor', 'admin'].map((role) => `${app}:${role}`));
+const ALL_ROLES = ['accounts', 'flow', 'links', 'ops'].flatMap((app) => ['viewer', 'editor', 'admin'].map((role) => `${app}:${role}`));
 const PASSWORD = 'a long enough password';
 
 /** Each command runs as its own process in `dir`, reading APP_KEY from its `.env`. */

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { isRunning, processStartTime, spawnDetached, stopRecorded, type RecordedProcess } from '../../src/cluster/processes.ts';
+import { alive, isRunning, processStartTime, spawnDetached, stopRecorded, type RecordedProcess } from '../../src/cluster/processes.ts';
 import { acquireLock, ClusterBusyError, statePaths } from '../../src/cluster/state.ts';
 import { cleanupCli, describeResult, runMarg, tempDir } from '../support/cli.ts';
 
@@ -30,16 +30,14 @@ function sleeper(tag: string, ignoreTerm = false): RecordedProcess {
   return recorded;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('recorded processes: stop only what was started', () => {
+  it('alive(pid): true for a process that exists, false once it has exited and been reaped', async () => {
+    assert.equal(alive(process.pid), true);
+    const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    await new Promise((resolve) => child.once('exit', resolve));
+    assert.equal(alive(child.pid!), false);
+  });
+
   it('a recorded process is recognised by its start time and command line, and stops gracefully', async () => {
     const child = sleeper('marg-test-graceful');
     assert.equal(isRunning(child), true);

@@ -69,7 +69,7 @@ async function failureOf(work: Promise<unknown>): Promise<unknown> {
 }
 
 /** A whole platform (the four databases) on the fixture's driver, under a stem of its own. */
-async function appPlatform(t: TestContext, fixture: DatabaseFixture): Promise<() => Services> {
+async function appPlatform(t: TestContext, fixture: DatabaseFixture): Promise<() => Promise<Services>> {
   const storage = mkdtempSync(join(tmpdir(), 'marg-contract-apps-'));
   const config = buildConfig(storage, {
     ...fixture.platformEnv,
@@ -88,8 +88,8 @@ async function appPlatform(t: TestContext, fixture: DatabaseFixture): Promise<()
     rmSync(storage, { recursive: true, force: true });
   });
   await createMissingDatabases(config);
-  return () => {
-    const services = createServices(config, createLogger(config));
+  return async () => {
+    const services = await createServices(config, createLogger(config));
     opened.push(services);
     return services;
   };
@@ -295,7 +295,7 @@ export function describeDatabaseContract(driverName: string, factory: DatabaseFa
 
     it("the apps' real migrations apply cleanly, and a second run has nothing to do", async (t) => {
       const fixture = await setup(t);
-      const services = (await appPlatform(t, fixture))();
+      const services = await (await appPlatform(t, fixture))();
       const expected = migrationPlan(APPS).flatMap(({ database, migrations }) =>
         Object.keys(migrations)
           .sort()
@@ -322,7 +322,7 @@ export function describeDatabaseContract(driverName: string, factory: DatabaseFa
     it('two nodes migrating at once take turns: every migration runs once and both succeed', { skip: options.noConcurrentMigrations ?? false }, async (t) => {
       const fixture = await setup(t);
       const node = await appPlatform(t, fixture);
-      const [a, b] = await Promise.all([migrateAll(node(), APPS), migrateAll(node(), APPS)]);
+      const [a, b] = await Promise.all([migrateAll(await node(), APPS), migrateAll(await node(), APPS)]);
       const all = [...a.applied, ...b.applied].map((m) => `${m.database}/${m.migration}`).sort();
       const expected = migrationPlan(APPS).flatMap(({ database, migrations }) => Object.keys(migrations).map((m) => `${database}/${m}`)).sort();
       assert.deepEqual(all, expected);

@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { RawEnv } from '../../src/config/env-files.ts';
 import { ensureDatabaseExists } from '../../src/database/create-database.ts';
 import type { DatabaseConnection } from '../../src/database/contract.ts';
+import { loadDialect } from '../../src/database/dialects.ts';
 import { createServerConnection } from '../../src/database/server.ts';
 import type { ServerDatabaseConfig } from '../../src/database/settings.ts';
 import { createSqliteConnection } from '../../src/database/sqlite.ts';
@@ -74,11 +75,12 @@ const NO_REPLICAS = { replicaRetryMs: 10_000, onReplicaDown: () => {} };
 export async function serverDatabase(driver: 'mysql' | 'pgsql'): Promise<DatabaseFixture> {
   const config = serverConfig(driver, `${uniqueTestStem()}_contract`);
   await ensureDatabaseExists(config);
+  const dialect = await loadDialect(driver);
   const opened: DatabaseConnection<unknown>[] = [];
   return {
     driver,
     open<DB>() {
-      const connection = createServerConnection<DB>('contract', config, NO_REPLICAS);
+      const connection = createServerConnection<DB>('contract', config, NO_REPLICAS, dialect);
       opened.push(connection as DatabaseConnection<unknown>);
       return connection;
     },

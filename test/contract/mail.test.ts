@@ -260,8 +260,8 @@ describe('smtp mailer', () => {
 describe('createMailer', () => {
   it('picks the driver MAIL_MAILER names', async () => {
     const base: MailConfig = { mailer: 'log', directory: join(tmpdir(), 'unused-mail'), host: '127.0.0.1', port: 2525, username: undefined, password: undefined, encryption: 'none', from: TEST_FROM };
-    const log = createMailer({ mail: base }, quiet);
-    const smtp = createMailer({ mail: { ...base, mailer: 'smtp' } }, quiet);
+    const log = await createMailer({ mail: base }, quiet);
+    const smtp = await createMailer({ mail: { ...base, mailer: 'smtp' } }, quiet);
     assert.equal(log.driver, 'log');
     assert.equal(smtp.driver, 'smtp');
     await Promise.all([log.close(), smtp.close()]);
@@ -269,7 +269,7 @@ describe('createMailer', () => {
 });
 
 describe('mail.send job', () => {
-  const job: ReservedJob = { id: '1', name: 'mail.send', payload: null, queue: 'default', tries: 3, backoff: null, timeoutMs: null, uniqueKey: null, attempt: 1 };
+  const job: ReservedJob = { id: '1', name: 'mail.send', payload: null, queue: 'default', tries: 3, backoff: null, timeoutMs: null, uniqueKey: null, attempt: 1, readyAt: 0 };
 
   async function run(t: TestContext, payload: JsonValue): Promise<DeliveredMail[]> {
     const dir = tempDir(t);

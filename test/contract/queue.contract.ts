@@ -67,6 +67,56 @@ export function describeQueueContract(driverName: string, factory: QueueFactory,
       assert.ok(ranAt - dispatched >= 590, `ran after ${ranAt - dispatched} ms`);
     });
 
+    // Wait time (issue 18): from when a delivery became due to its start. Bounds use only times the test
+    // read before or after the store's, so they hold however loaded the machine is.
+    it('reports a wait that excludes a delay, and at least the time a job was kept waiting', async (t) => {
+      const { store } = await setup(t);
+      const delayMs = 1_000;
+      const before = Date.now();
+      await dispatch(store, 'test.wait', 'now');
+      await dispatch(store, 'test.wait', 'later', { delayMs });
+      const after = Date.now();
+      await sleep(1_500);
+      const workerStarted = Date.now();
+      const startedAt = new Map<string, number>();
+      const waits = new Map<string, number>();
+      const worker = work(t, store, { 'test.wait': async (p) => void startedAt.set(String(p), Date.now()) });
+      worker.onJob = (event) => waits.set(String(event.job.payload), event.waitMs);
+      await until(() => waits.size === 2);
+      assert.ok(waits.get('now')! >= workerStarted - after, `waited ${waits.get('now')} ms, kept ${workerStarted - after} ms`);
+      const laterMax = startedAt.get('later')! - (before + delayMs);
+      assert.ok(waits.get('later')! <= laterMax, `the delayed job reported ${waits.get('later')} ms: more than ${laterMax} ms after its delay ended`);
+      assert.ok(waits.get('later')! >= workerStarted - (after + delayMs), `the delayed job reported ${waits.get('later')} ms`);
+    });
+
+    it("reports a retry's wait from the end of its backoff, and an operator's retry from the retry", async (t) => {
+      const { store } = await setup(t);
+      const backoffMs = 800;
+      const runs: { attempt: number; startedAt: number; endedAt: number; waitMs?: number }[] = [];
+      await dispatch(store, 'test.again', null, { tries: 2, backoff: { type: 'fixed', delayMs: backoffMs } });
+      const worker = work(t, store, {
+        'test.again': async (_p, { job }) => {
+          runs.push({ attempt: job.attempt, startedAt: Date.now(), endedAt: 0 });
+          await sleep(300);
+          runs.at(-1)!.endedAt = Date.now();
+          throw new Error(`no ${job.attempt}`);
+        },
+      });
+      worker.onJob = (event) => (runs.at(-1)!.waitMs = event.waitMs);
+      await until(async () => (await store.failedJobs.failed(10)).length === 1);
+      assert.equal(runs.length, 2);
+      const retryMax = runs[1]!.startedAt - (runs[0]!.endedAt + backoffMs);
+      assert.ok(runs[1]!.waitMs! <= retryMax, `the retry reported ${runs[1]!.waitMs} ms: more than ${retryMax} ms after its backoff ended`);
+
+      await sleep(500);
+      const [failed] = await store.failedJobs.failed(10);
+      const retriedAt = Date.now();
+      assert.equal(await store.failedJobs.retry(failed!.id), true);
+      await until(() => runs.length === 3 && runs[2]!.waitMs !== undefined);
+      const operatorMax = runs[2]!.startedAt - retriedAt;
+      assert.ok(runs[2]!.waitMs! <= operatorMax, `the operator's retry reported ${runs[2]!.waitMs} ms: more than ${operatorMax} ms since the retry`);
+    });
+
     it('retries a failing job after its fixed backoff until it succeeds within its tries', async (t) => {
       const { store } = await setup(t);
       const attempts: { attempt: number; at: number }[] = [];

@@ -8,8 +8,11 @@ import { StorageKeyConflictError, UNKNOWN_CONTENT_TYPE } from '../../src/storage
 import { LocalStorage } from '../../src/storage/local.ts';
 import { createStorage } from '../../src/storage/manager.ts';
 import { InvalidStorageKeyError } from '../../src/storage/validation.ts';
-import type { ContractOptions } from './fixture.ts';
-import { describeStorageContract, INVALID_KEYS, type StorageFactory } from './storage.contract.ts';
+import { after } from 'node:test';
+import { S3Storage } from '../../src/storage/s3.ts';
+import { ConfigError } from '../../src/config/env-files.ts';
+import { startS3Server } from '../support/s3-server.ts';
+import { describeStorageContract, INVALID_KEYS, type StorageContractOptions, type StorageFactory } from './storage.contract.ts';
 
 /** A temp folder with the disk root inside it, so a test can see whether anything landed beside the root. */
 function tempDisk(): { parent: string; root: string; close(): Promise<void> } {
@@ -18,7 +21,13 @@ function tempDisk(): { parent: string; root: string; close(): Promise<void> } {
   return { parent, root, close: async () => rmSync(parent, { recursive: true, force: true }) };
 }
 
-const drivers: { name: string; factory: StorageFactory; options?: ContractOptions }[] = [
+// s3rver on loopback, started here: the S3 driver is tested against a real S3-protocol server in every run.
+const s3 = await startS3Server();
+after(() => s3.close());
+// Small enough for s3rver's disk, big enough for three 5 MiB parts.
+const LARGE = 11 * 1024 * 1024 + 123;
+
+const drivers: { name: string; factory: StorageFactory; options: StorageContractOptions }[] = [
   {
     name: 'local',
     factory: async () => {
@@ -26,10 +35,74 @@ const drivers: { name: string; factory: StorageFactory; options?: ContractOption
       // Two instances on one folder: what two processes (web and worker) sharing storage/app see.
       return { store: new LocalStorage(disk.root), second: new LocalStorage(disk.root), close: disk.close };
     },
+    options: { signedUrls: false, largeBytes: LARGE },
+  },
+  {
+    name: 's3 (s3rver)',
+    factory: async () => {
+      // A bucket per test; two clients on it: what two nodes sharing the bucket see.
+      const config = s3.config(await s3.createBucket());
+      const store = new S3Storage(config);
+      const second = new S3Storage(config);
+      return { store, second, close: async () => void (await Promise.all([store.close(), second.close()])) };
+    },
+    options: {
+      signedUrls: true,
+      largeBytes: LARGE,
+      serverTearsConcurrentPuts: "s3rver writes an object's bytes and metadata in place and fails some racing requests (AWS S3, MinIO, R2 replace objects atomically)",
+    },
   },
 ];
 
 for (const driver of drivers) describeStorageContract(driver.name, driver.factory, driver.options);
+
+describe('s3 storage driver', { concurrency: true }, () => {
+  it('is what FILESYSTEM_DISK=s3 picks, with the guides\' AWS_* variables', async () => {
+    const env = s3.env('some-bucket');
+    const config = buildConfig(tmpdir(), env);
+    assert.deepEqual(config.filesystem.s3, {
+      bucket: 'some-bucket',
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+    });
+    const storage = await createStorage(config);
+    assert.ok(storage instanceof S3Storage);
+    assert.equal(storage.driver, 's3');
+    await storage.close();
+  });
+
+  it('names the missing or bad variable at startup', () => {
+    const problems = (env: Record<string, string>): string => {
+      try {
+        buildConfig(tmpdir(), env);
+      } catch (error) {
+        assert.ok(error instanceof ConfigError);
+        return error.message;
+      }
+      return 'no error';
+    };
+    const full = s3.env('some-bucket');
+    assert.match(problems({ ...full, AWS_BUCKET: '' }), /AWS_BUCKET: is required when FILESYSTEM_DISK=s3/);
+    assert.match(problems({ FILESYSTEM_DISK: 's3' }), /AWS_BUCKET: is required[\s\S]*AWS_DEFAULT_REGION: is required/);
+    assert.match(problems({ ...full, AWS_SECRET_ACCESS_KEY: '' }), /AWS_SECRET_ACCESS_KEY: is required with AWS_ACCESS_KEY_ID/);
+    assert.match(problems({ ...full, AWS_BUCKET: 'Not_A_Bucket' }), /AWS_BUCKET/);
+    assert.match(problems({ ...full, AWS_ENDPOINT: 'minio:9000' }), /AWS_ENDPOINT/);
+    assert.match(problems({ ...full, AWS_USE_PATH_STYLE_ENDPOINT: 'maybe' }), /AWS_USE_PATH_STYLE_ENDPOINT/);
+    assert.doesNotMatch(problems({ ...full, AWS_SECRET_ACCESS_KEY: 'x'.repeat(10), AWS_BUCKET: 'BAD' }), /xxxxxxxxxx/, 'a secret is never echoed');
+    // Without credentials the SDK's default chain (instance role) is used: not an error.
+    assert.equal(problems({ FILESYSTEM_DISK: 's3', AWS_BUCKET: 'b-1', AWS_DEFAULT_REGION: 'eu-west-3' }), 'no error');
+  });
+
+  it('pings the bucket, and fails clearly when it is missing', async (t) => {
+    const good = new S3Storage(s3.config(await s3.createBucket()));
+    const missing = new S3Storage(s3.config('no-such-bucket-here'));
+    t.after(() => Promise.all([good.close(), missing.close()]));
+    await good.ping();
+    await assert.rejects(missing.ping(), /FILESYSTEM_DISK=s3.*no-such-bucket-here \(AWS_BUCKET\): no such bucket/);
+  });
+});
 
 describe('local storage driver', { concurrency: true }, () => {
   function setup(t: TestContext) {
@@ -98,10 +171,10 @@ describe('local storage driver', { concurrency: true }, () => {
     assert.ok(readdirSync(root));
   });
 
-  it('is what FILESYSTEM_DISK=local picks, rooted at storage/app', (t) => {
+  it('is what FILESYSTEM_DISK=local picks, rooted at storage/app', async (t) => {
     const { parent } = setup(t);
     const config = buildConfig(parent, { STORAGE_PATH: parent, FILESYSTEM_DISK: 'local' });
-    const storage = createStorage(config);
+    const storage = await createStorage(config);
     assert.ok(storage instanceof LocalStorage);
     assert.equal(storage.driver, 'local');
     assert.equal(storage.root, join(parent, 'app'));

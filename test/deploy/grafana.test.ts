@@ -75,6 +75,7 @@ describe('deploy/grafana/marg-dashboard.json', () => {
       'marg_queue_depth',
       'marg_queue_jobs_total',
       'marg_queue_job_duration_seconds_bucket',
+      'histogram_quantile(0.95, sum by (queue, le) (rate(marg_queue_job_wait_seconds_bucket',
       'outcome=~"failed|retry"',
       'marg_schedule_runs_total',
       'process_resident_memory_bytes',

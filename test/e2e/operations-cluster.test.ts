@@ -1,59 +1,15 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { generateAppKey } from '../../src/config/app-key.ts';
 import type { RawEnv } from '../../src/config/env-files.ts';
 import { RedisConnections } from '../../src/redis/connection.ts';
 import { deleteKeys, redisService, redisSettings, uniqueRedisPrefix } from '../contract/redis-fixture.ts';
 import { HostClient } from '../support/client.ts';
-import { cleanupCli, migratedProject, spawnMarg } from '../support/cli.ts';
+import { startServe, type ServeNode } from '../support/serve-node.ts';
+import { cleanupCli, migratedProject } from '../support/cli.ts';
 import { awayFromWindowEnd } from '../http/rate-limit-window.ts';
 import { assertMaintenance, DOMAIN, pageStatus, propagation, PROPAGATION_BOUND_MS } from './maintenance-helpers.ts';
 
-
-interface ServeNode {
-  readonly name: string;
-  readonly port: number;
-  readonly child: ChildProcess;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** `marg serve` as a child process on a free port; resolves once it logged "web role ready". */
-async function startServe(name: string, cwd: string, env: RawEnv): Promise<ServeNode> {
-  const child = spawnMarg(['serve'], { cwd, env: { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env } });
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const exited = new Promise<void>((done) => child.once('close', () => done()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => fail('logged no "web role ready" within 30 s'), 30_000);
-    function fail(why: string) {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`marg serve (${name}) ${why}:\n${output}`));
-    }
-    child.stdout!.on('data', () => {
-      const line = output.split('\n').find((l) => l.includes('"web role ready"'));
-      if (!line) return;
-      clearTimeout(timer);
-      resolve((JSON.parse(line) as { port: number }).port);
-    });
-    void exited.then(() => fail('exited before it was ready'));
-  });
-  return {
-    name,
-    port,
-    child,
-    output: () => output,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
 
 const redis = await redisService();
 

@@ -52,7 +52,7 @@ describe('accounts API', () => {
     });
     assert.equal(response.status, 201, response.text);
     const created = response.json();
-    assert.deepEqual(Object.keys(created).sort(), ['createdAt', 'email', 'id', 'name', 'roles']);
+    assert.deepEqual(Object.keys(created).sort(), ['createdAt', 'disabled', 'email', 'id', 'name', 'roles']);
     assert.equal(created.email, 'new.person@example.test');
     assert.equal(created.name, 'New Person');
     assert.deepEqual(created.roles, ['flow:editor', 'links:viewer']);
@@ -77,10 +77,10 @@ describe('accounts API', () => {
     const first = await admin.client.get('accounts', '/api/users?limit=1');
     assert.equal(first.status, 200);
     const page1 = first.json();
-    assert.deepEqual(page1.data, [{ id: b.id, email: b.email, name: b.name, createdAt: b.createdAt, roles: [] }]);
+    assert.deepEqual(page1.data, [{ id: b.id, email: b.email, name: b.name, createdAt: b.createdAt, roles: [], disabled: false }]);
     assert.equal(typeof page1.next, 'string');
     const page2 = (await admin.client.get('accounts', `/api/users?limit=1&cursor=${page1.next}`)).json();
-    assert.deepEqual(page2.data, [{ id: a.id, email: a.email, name: a.name, createdAt: a.createdAt, roles: ['links:editor'] }]);
+    assert.deepEqual(page2.data, [{ id: a.id, email: a.email, name: a.name, createdAt: a.createdAt, roles: ['links:editor'], disabled: false }]);
 
     const all = (await admin.client.get('accounts', '/api/users?limit=100')).json();
     assert.equal(all.next, null);
@@ -162,7 +162,7 @@ describe('accounts API', () => {
     assert.equal(response.status, 200);
     const roles = response.json().data as { app: string; name: string; description: string; permissions: string[] }[];
     assert.deepEqual(roles.map((r) => `${r.app}:${r.name}`).sort(), [
-      'accounts:admin', 'accounts:editor', 'accounts:viewer', 'flow:admin', 'flow:editor', 'flow:viewer', 'links:admin', 'links:editor', 'links:viewer',
+      'accounts:admin', 'accounts:editor', 'accounts:viewer', 'flow:admin', 'flow:editor', 'flow:viewer', 'links:admin', 'links:editor', 'links:viewer', 'ops:admin', 'ops:editor', 'ops:viewer',
     ]);
     assert.deepEqual(roles.find((r) => r.app === 'flow' && r.name === 'viewer'), { app: 'flow', name: 'viewer', description: 'Reads tasks', permissions: ['flow.tasks.read'] });
   });

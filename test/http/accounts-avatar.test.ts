@@ -55,6 +55,7 @@ function jobContext(payload: AvatarJobPayload): JobContext {
   const job: ReservedJob = {
     id: 'test',
     attempt: 1,
+    readyAt: 0,
     name: AVATAR_THUMBNAIL_JOB,
     payload: { ...payload },
     queue: 'default',
@@ -342,6 +343,11 @@ describe('accounts avatars', () => {
         exists: (key) => storage.exists(key),
         delete: (key) => storage.delete(key),
         ping: () => storage.ping(),
+        putStream: (key, body, options) => storage.putStream(key, body, options),
+        getStream: (key) => storage.getStream(key),
+        list: (prefix) => storage.list(prefix),
+        signedUrl: (key, options) => storage.signedUrl(key, options),
+        close: () => storage.close(),
         async put(key, body, options) {
           await storage.put(key, body, options);
           if (key === keys.thumb) await afterThumb(storage);

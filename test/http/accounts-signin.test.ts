@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { HostClient, type TestResponse } from '../support/client.ts';
+import { formCsrf, HostClient } from '../support/client.ts';
 import { startTestServer, TEST_DOMAIN, TEST_PASSWORD, type TestServer } from '../support/platform.ts';
-
-function csrfFrom(page: TestResponse): string {
-  const token = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1];
-  assert.ok(token, 'the page carries a CSRF field');
-  return token;
-}
 
 describe('the sign-in form (accounts host)', () => {
   let server: TestServer;
@@ -17,7 +11,7 @@ describe('the sign-in form (accounts host)', () => {
   async function submit(client: HostClient, fields: { email: string; password: string; next?: string }) {
     const form = await client.get('accounts', `/signin${fields.next ? `?next=${encodeURIComponent(fields.next)}` : ''}`);
     assert.equal(form.status, 200);
-    const body: Record<string, string> = { _csrf: csrfFrom(form), email: fields.email, password: fields.password };
+    const body: Record<string, string> = { _csrf: formCsrf(form), email: fields.email, password: fields.password };
     const next = /name="next" value="([^"]+)"/.exec(form.text)?.[1];
     if (next) body.next = next.replaceAll('&amp;', '&');
     return client.post('accounts', '/signin', { form: body, csrf: false });

@@ -168,7 +168,7 @@ describe('absurd bodies are refused early and validation errors are bounded', ()
   });
   after(() => server.close());
 
-  it('an ~800 KB JSON body with 80 000 unknown keys gets a small 400, quickly', async () => {
+  it('an ~800 KB JSON body with 80 000 unknown keys gets a small 400 before it is parsed', async (t) => {
     const body: Record<string, unknown> = { email: 'a@example.test', password: 'x' };
     for (let i = 0; i < 80_000; i++) body[`k${i}`] = 1;
     const text = JSON.stringify(body);
@@ -180,8 +180,9 @@ describe('absurd bodies are refused early and validation errors are bounded', ()
     assert.equal(response.status, 400, response.text.slice(0, 300));
     assert.equal(response.json().error.code, 'too_many_fields');
     assert.ok(response.text.length < 1_000, `${response.text.length} bytes`);
-    // Refused before parsing: ~10 ms here, where parsing alone takes ~100 ms and validating it took 0.3-0.5 s.
-    assert.ok(ms < 300, `${Math.round(ms)} ms`);
+    // `too_many_fields` comes only from the guard that counts keys before JSON.parse (validation would
+    // say `validation_failed`). Its time is shown, not asserted: ~10 ms on a quiet machine, vs 0.3-0.5 s parsed.
+    t.diagnostic(`refused in ${Math.round(ms)} ms`);
   });
 
   it('so is a form with 80 000 fields, and JSON nested past the limit', async () => {

@@ -6,12 +6,6 @@ import type { HostClient, TestResponse } from '../support/client.ts';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/platform.ts';
 
 /** The `_csrf` value the page's forms carry. */
-function csrfFrom(page: TestResponse): string {
-  const match = /name="_csrf" value="([^"]+)"/.exec(page.text);
-  assert.ok(match, 'the page has a form with a CSRF token');
-  return match[1]!;
-}
-
 describe('flow pages', () => {
   let server: TestServer;
   let admin: { user: User; client: HostClient };
@@ -36,10 +30,7 @@ describe('flow pages', () => {
   }
 
   /** Posts a page form the way a browser does: the token in the `_csrf` field, no header. */
-  async function submit(client: HostClient, path: string, fields: Record<string, string>): Promise<TestResponse> {
-    const page = await client.get('flow', '/');
-    return client.post('flow', path, { form: { ...fields, _csrf: csrfFrom(page) }, csrf: false });
-  }
+  const submit = (client: HostClient, path: string, fields: Record<string, string>) => client.submitForm('flow', '/', path, fields);
 
   before(async () => {
     server = await startTestServer();
@@ -90,14 +81,17 @@ describe('flow pages', () => {
     const foreign = await createTask(admin.client, { title: 'Admin only' });
     const page = (await editor.client.get('flow', '/')).text;
     assert.ok(page.includes('id="create-task"'));
-    for (const action of ['status', 'assignee', 'delete']) assert.ok(page.includes(`action="/tasks/${own.id}/${action}"`), action);
+    // A row: the status select (sent on change by the page script) and a link to the delete confirmation.
+    assert.ok(page.includes(`action="/tasks/${own.id}/status"`));
+    assert.ok(page.includes(`href="/tasks/${own.id}/delete"`));
     assert.ok(page.includes(`action="/tasks/${assigned.id}/status"`));
-    assert.ok(page.includes(`action="/tasks/${assigned.id}/assignee"`));
-    assert.ok(!page.includes(`action="/tasks/${assigned.id}/delete"`));
+    assert.ok(!page.includes(`href="/tasks/${assigned.id}/delete"`));
     assert.ok(!page.includes(`action="/tasks/${foreign.id}/`));
+    assert.ok(!page.includes(`href="/tasks/${foreign.id}/delete"`));
+    assert.ok(page.includes(`href="/tasks/${foreign.id}"`), 'every title links to its task page');
 
     const adminPage = (await admin.client.get('flow', '/')).text;
-    assert.ok(adminPage.includes(`action="/tasks/${own.id}/delete"`), 'an admin may delete anyone\'s task');
+    assert.ok(adminPage.includes(`href="/tasks/${own.id}/delete"`), 'an admin may delete anyone\'s task');
   });
 
   it('creates a task from the form (303) and lists it', async () => {
@@ -193,10 +187,11 @@ describe('flow pages', () => {
     await server.services.rbac.revoke(formerViewer.id, { app: 'flow', role: 'viewer' });
 
     const offered = (text: string, id: number) => new RegExp(`<option value="${id}"[ >]`).test(text);
-    const page = (await editor.client.get('flow', '/')).text;
+    const page = (await editor.client.get('flow', `/tasks/${task.id}`)).text;
     for (const user of [admin.user, editor.user, viewer.user]) assert.ok(offered(page, user.id), `${user.name} is offered`);
     for (const user of [nobody, linksOnly, formerViewer]) assert.ok(!offered(page, user.id), `${user.name} is not offered`);
-    assert.ok(page.includes('>Fred Former</td>'), 'a task given to someone who lost their role still names them');
+    const board = (await editor.client.get('flow', '/')).text;
+    assert.ok(board.includes('>Fred Former</td>'), 'a task given to someone who lost their role still names them');
     assert.ok(page.includes('<option value="" selected>Fred Former (cannot see tasks)</option>'), 'and its picker says so (submitting it unassigns)');
 
     const message = 'Assignee cannot see tasks: the user has no Flow role with flow.tasks.read.';
@@ -236,7 +231,8 @@ describe('flow pages', () => {
     assert.ok(!doing.text.includes('Filter done one'));
     assert.ok(doing.text.includes('<option value="doing" selected>'));
     assert.equal((await viewer.client.get('flow', '/?status=later')).status, 400);
-    assert.equal((await viewer.client.get('flow', '/?cursor=garbage!')).status, 400);
+    assert.equal((await viewer.client.get('flow', '/?page=garbage!')).status, 400);
+    assert.equal((await viewer.client.get('flow', '/?page=0')).status, 400);
 
     for (let i = 0; i < 26; i++) await createTask(admin.client, { title: `Bulk ${i}` });
     const first = await viewer.client.get('flow', '/');
@@ -246,5 +242,7 @@ describe('flow pages', () => {
     assert.equal(second.status, 200);
     assert.ok(second.text.includes('Bulk 0'));
     assert.ok(!second.text.includes('Bulk 25'));
+    const newer = /<a href="([^"]+)" rel="prev">/.exec(second.text)?.[1];
+    assert.equal(newer, '/', 'and back to the first page');
   });
 });

@@ -42,7 +42,7 @@ describe('flow daily report', () => {
   }
 
   function runJob(payload: JsonValue, services: Services = server.services): Promise<void> {
-    const job: ReservedJob = { id: 'test', name: 'flow.daily-report', payload, queue: 'default', tries: 3, backoff: null, timeoutMs: null, uniqueKey: null, attempt: 1 };
+    const job: ReservedJob = { id: 'test', name: 'flow.daily-report', payload, queue: 'default', tries: 3, backoff: null, timeoutMs: null, uniqueKey: null, attempt: 1, readyAt: 0 };
     return flowReportJobs(services)['flow.daily-report']!(payload, { job, signal: new AbortController().signal });
   }
 

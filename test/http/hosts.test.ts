@@ -98,7 +98,7 @@ describe('Host header injection', () => {
     const page = await client.request('GET', 'links', '/', { headers: { accept: 'text/html' } }, `LINKS.MARG.LOCALHOST:${server.port}`);
     assert.equal(page.status, 200);
     assert.doesNotMatch(page.text, /LINKS\.MARG|MARG\.LOCALHOST/, 'page links are spelled as configured');
-    assert.match(page.text, new RegExp(`href="http://flow\\.marg\\.localhost:${server.port}/"`));
+    assert.match(page.text, new RegExp(`href="http://accounts\\.marg\\.localhost:${server.port}/"`));
   });
 
   it('answers the bare domain and an alias with the page listing the app hosts, spelled from configuration', async () => {

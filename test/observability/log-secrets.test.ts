@@ -104,7 +104,9 @@ describe('no password, session id, cookie or APP_KEY in what a realistic flow lo
     const cookieHeader = `marg_session=${browser.cookie('marg_session')}; XSRF-TOKEN=${browser.cookie('XSRF-TOKEN')}`;
     secrets.add(cookieHeader);
     // API work with cookie, CSRF and Authorization headers; an error; a job; a redirect.
-    assert.equal((await browser.get('flow', '/api/me', { headers: { authorization: BEARER } })).status, 200);
+    // A bearer token that is no API token: refused (401), and its value never logged.
+    assert.equal((await browser.get('flow', '/api/me', { headers: { authorization: BEARER } })).status, 401);
+    assert.equal((await browser.get('flow', '/api/me')).status, 200);
     assert.equal((await browser.post('flow', '/api/tasks', { json: { title: 'Log me' } })).status, 201);
     assert.equal((await browser.post('flow', '/api/tasks', { json: { title: 'No token' }, csrf: false })).status, 403);
     assert.equal((await browser.post('links', '/api/links', { json: { url: 'https://example.com/x', slug: 'logged' } })).status, 201);

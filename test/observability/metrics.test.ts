@@ -107,6 +107,11 @@ describe('Prometheus metrics on METRICS_PORT after real traffic', () => {
     assert.ok(jobs >= 1);
     const seconds = total(samples, 'marg_queue_job_duration_seconds_sum', { queue: 'default', name: 'links.clicks' });
     assert.ok(seconds > 0 && seconds < 60 * jobs, `job seconds: ${seconds}`);
+    // Wait time per queue (not per job name): every delivery is counted once.
+    const waited = total(samples, 'marg_queue_job_wait_seconds_count', { queue: 'default' });
+    assert.equal(waited, total(samples, 'marg_queue_jobs_total', { queue: 'default' }), 'one wait per delivery');
+    assert.equal(select(samples, 'marg_queue_job_wait_seconds_bucket', { queue: 'default', le: '+Inf' })[0]?.value, waited);
+    assert.ok(total(samples, 'marg_queue_job_wait_seconds_sum', { queue: 'default' }) >= 0);
     const depth = Object.fromEntries(select(samples, 'marg_queue_depth', { queue: 'default' }).map((s) => [s.labels.state, s.value]));
     assert.deepEqual(Object.keys(depth).sort(), ['delayed', 'failed', 'running', 'waiting']);
     assert.equal(depth.failed, 1, 'the failed job is kept');

@@ -60,7 +60,7 @@ export const hello: AppModule = {
   );
   // The one registry line: the shipped list, plus hello.
   writeFileSync(join(dir, 'apps', 'index.ts'), `import { APPS as SHIPPED } from ${src('apps/index.ts')};\nimport { hello } from './hello/index.ts';\n\nexport const APPS = [...SHIPPED, hello];\n`);
-  writeFileSync(join(dir, 'marg.ts'), `import { main } from ${src('src/cli/main.ts')};\nimport { APPS } from './apps/index.ts';\n\nawait main(process.argv, APPS);\n`);
+  writeFileSync(join(dir, 'marg.ts'), `import { main } from ${src('src/cli/main.ts')};\nimport { APPS } from './apps/index.ts';\n\nawait main(process.argv, async () => APPS);\n`);
   return dir;
 }
 

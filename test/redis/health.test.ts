@@ -51,6 +51,7 @@ describe('/health with sessions and cache on a private Redis', { skip: binary.sk
       rateLimit: 'redis',
       queue: 'redis',
       storage: 'local',
+      search: 'sqlite',
     });
   });
 

@@ -34,7 +34,7 @@ describe('Redis through Sentinel (REDIS_SENTINELS)', { skip: server.skipReason ?
       REDIS_SENTINEL_SERVICE: 'mymaster',
       REDIS_PREFIX: prefix,
     });
-    services = createServices(config, createLogger({ logLevel: 'silent' }));
+    services = await createServices(config, createLogger({ logLevel: 'silent' }));
     direct = new Redis({ host: '127.0.0.1', port: master.port, lazyConnect: true });
   });
 

@@ -97,7 +97,7 @@ describe('read replicas on a MariaDB primary and replica', { skip: mariadb.skipR
     );
     const created = await createMissingDatabases(config);
     assert.equal(created.length, TEST_LAYOUT.databases.length, `created ${created.join(', ')}`);
-    services = createServices(config, createLogger(config, { destination: { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) } }));
+    services = await createServices(config, createLogger(config, { destination: { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) } }));
     await migrateAll(services, APPS);
     web = await startWeb(services, APPS);
     // Outside a request nothing is sticky: granting a role reads the roles from the replica.
@@ -138,7 +138,7 @@ describe('read replicas on a MariaDB primary and replica', { skip: mariadb.skipR
     diverged = await createTask(writer, 'Primary title');
     await pair!.waitForReplica();
     // Only the replica's copy changes: whatever answers with it was read from the replica.
-    await pair!.query('replica', `UPDATE \`${STEM}_flow\`.tasks SET title = ? WHERE id = ?`, ['Replica title', diverged.id]);
+    await pair!.writeOnReplicaOnly(`UPDATE \`${STEM}_flow\`.tasks SET title = ? WHERE id = ?`, ['Replica title', diverged.id]);
     assert.equal(await primaryTitle(diverged.id), 'Primary title');
     await outlastStickiness();
 

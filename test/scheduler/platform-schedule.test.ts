@@ -56,7 +56,7 @@ class RecordingQueue implements JobProducer, QueueMonitor, FailedJobProvider {
 }
 
 function reservedJob(name: string): ReservedJob {
-  return { id: '1', name, payload: {}, queue: 'default', tries: 1, backoff: null, timeoutMs: null, uniqueKey: name, attempt: 1 };
+  return { id: '1', name, payload: {}, queue: 'default', tries: 1, backoff: null, timeoutMs: null, uniqueKey: name, attempt: 1, readyAt: 0 };
 }
 
 describe('the platform schedule', () => {
@@ -73,13 +73,16 @@ describe('the platform schedule', () => {
 
   it('lists the platform tasks, then every app task, with unique names and valid patterns', () => {
     const tasks = allScheduledTasks(APPS);
-    assert.deepEqual(tasks.slice(0, platformSchedule.length).map((t) => t.name), ['sessions:prune', 'queue:prune-failed', 'rbac:warm-cache', 'schedule:prune-runs']);
-    assert.equal(tasks.length, platformSchedule.length + APPS.reduce((n, app) => n + (app.schedule?.length ?? 0), 0));
+    assert.deepEqual(tasks.slice(0, platformSchedule.length).map((t) => t.name), ['sessions:prune', 'queue:prune-failed', 'rbac:warm-cache', 'schedule:prune-runs', 'backup:run']);
+    // The nightly search sync comes with the apps' search indexes (src/platform/search-indexes.ts).
+    assert.equal(tasks[platformSchedule.length]?.name, 'search:sync');
+    assert.equal(tasks.length, platformSchedule.length + 1 + APPS.reduce((n, app) => n + (app.schedule?.length ?? 0), 0));
     const scheduler = new Scheduler(services, tasks); // throws on a bad pattern or a duplicate name
     const from = new Date('2026-06-01T00:05:00.000Z');
     assert.equal(scheduler.nextRun('sessions:prune', from)?.toISOString(), '2026-06-01T01:00:00.000Z', 'hourly');
     assert.equal(scheduler.nextRun('queue:prune-failed', from)?.toISOString(), '2026-06-01T03:00:00.000Z', 'daily');
     assert.equal(scheduler.nextRun('rbac:warm-cache', from)?.toISOString(), '2026-06-01T00:10:00.000Z', 'every 10 minutes');
+    assert.equal(scheduler.nextRun('search:sync', from)?.toISOString(), '2026-06-02T00:00:00.000Z', 'nightly at 00:00');
   });
 
   it('sessions:prune prunes the session store', async () => {
@@ -88,6 +91,7 @@ describe('the platform schedule', () => {
     const sessions: SessionStore = {
       driver: real.driver,
       read: (id) => real.read(id),
+      readRecord: (id) => real.readRecord(id),
       write: (id, payload, ttl, userId) => real.write(id, payload, ttl, userId),
       destroy: (id) => real.destroy(id),
       idsOf: (userId) => real.idsOf(userId),

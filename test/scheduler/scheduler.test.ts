@@ -14,6 +14,16 @@ for (const lockStore of ['memory', 'sqlite'] as const) {
     });
     after(() => platform?.close());
 
+    it('names its node as the deployment does (MARG_NODE_NAME), else host:pid', async () => {
+      assert.match(new Scheduler(platform.services, []).node, /^.+:\d+$/);
+      const named = await createTestPlatform({ LOCK_STORE: lockStore, MARG_NODE_NAME: 'scheduler-7' });
+      try {
+        assert.equal(new Scheduler(named.services, []).node, 'scheduler-7');
+      } finally {
+        await named.close();
+      }
+    });
+
     it('runs a task on every tick and records one row per tick', async () => {
       const ran: Date[] = [];
       const events: TickEvent[] = [];

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's chromium package; playwright-core never downloads a browser of its own here. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -35,4 +35,49 @@ export function browserAvailability(): { run: true } | { run: false; required: b
 /** Headless chromium with bounded launch time; close it in `after()`. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ARGS, timeout: 30_000 });
+}
+
+/** A page in a context of its own, with the CSP violations its console reported so far. */
+export interface WatchedPage {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** Console errors about the Content Security Policy: an inline style or script the pages must not have. */
+  readonly cspErrors: string[];
+}
+
+/** A fresh context at this width (844 px high) whose page collects CSP violations; close the context when done. */
+export async function watchedContext(browser: Browser, width: number): Promise<WatchedPage> {
+  const context = await browser.newContext({ viewport: { width, height: 844 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const cspErrors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) cspErrors.push(message.text());
+  });
+  return { context, page, cspErrors };
+}
+
+export interface SignIn {
+  /** `http://accounts.marg.localhost:<port>`. */
+  readonly accounts: string;
+  readonly email: string;
+  readonly password: string;
+  /** Where the sign-in form sends the browser after; default the accounts home page. */
+  readonly next?: string;
+}
+
+/** Signs in through the accounts sign-in form and waits until the browser is at `next`. */
+export async function signInPage(page: Page, as: SignIn): Promise<void> {
+  const next = as.next ?? `${as.accounts}/`;
+  await page.goto(`${as.accounts}/signin?next=${encodeURIComponent(next)}`);
+  await page.fill('#email', as.email);
+  await page.fill('#password', as.password);
+  await Promise.all([page.waitForURL(next), page.click('#signin button[type=submit]')]);
+}
+
+/** watchedContext, signed in (the session cookie is the context's: one signed-in user per context). */
+export async function signedInContext(browser: Browser, width: number, as: SignIn): Promise<WatchedPage> {
+  const watched = await watchedContext(browser, width);
+  await signInPage(watched.page, as);
+  return watched;
 }

@@ -58,7 +58,7 @@ export function cleanEnv(env: RawEnv = {}): NodeJS.ProcessEnv {
  */
 export async function withCliServices<T>(cwd: string, env: RawEnv, work: (services: Services) => Promise<T>): Promise<T> {
   const config = loadConfig({ cwd, env: cleanEnv(env), layout: appLayout(APPS) });
-  const services = createServices(config, createLogger({ logLevel: 'silent' }));
+  const services = await createServices(config, createLogger({ logLevel: 'silent' }));
   try {
     return await work(services);
   } finally {

@@ -22,15 +22,29 @@ export interface RequestOptions {
   readonly allowServerError?: boolean;
 }
 
+/** The `_csrf` field of a page's form: what a browser without scripts posts back. */
+export function formCsrf(page: TestResponse): string {
+  const token = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1];
+  if (!token) throw new AssertionError({ message: `the page (status ${page.status}) has no form with a CSRF field` });
+  return token;
+}
+
 /**
  * One browser against the test server: requests go to 127.0.0.1 on the server's port with
  * the app's Host header (`flow.marg.localhost:PORT`), and cookies live in one jar that
  * applies real domain rules, so a cookie set by one app host is sent to the others.
  */
 export class HostClient {
-  readonly jar = new CookieJar();
+  constructor(
+    readonly port: number,
+    readonly domain: string,
+    readonly jar = new CookieJar(),
+  ) {}
 
-  constructor(readonly port: number, readonly domain: string) {}
+  /** The same browser (its cookies) talking to another node on `port`, as behind a load balancer. */
+  onPort(port: number): HostClient {
+    return new HostClient(port, this.domain, this.jar);
+  }
 
   url(app: string, path: string): string {
     return `http://${app}.${this.domain}:${this.port}${path}`;
@@ -47,6 +61,12 @@ export class HostClient {
   }
   delete(app: string, path: string, options: RequestOptions = {}) {
     return this.request('DELETE', app, path, options);
+  }
+
+  /** Posts a form the way a browser without scripts does: the `_csrf` field read from `pagePath`, no header. */
+  async submitForm(app: string, pagePath: string, path: string, fields: Record<string, string>): Promise<TestResponse> {
+    const page = await this.get(app, pagePath);
+    return this.post(app, path, { form: { ...fields, _csrf: formCsrf(page) }, csrf: false });
   }
 
   async signIn(app: string, email: string, password: string): Promise<TestResponse> {

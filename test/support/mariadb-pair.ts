@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { requireService, type ServiceStatus } from './services.ts';
 
@@ -22,6 +22,12 @@ export interface MariaDbPair {
   readonly replicaPort: number;
   /** Runs one statement on a server as root (a fresh connection: works across replica restarts). */
   query<T = RowDataPacket[]>(server: 'primary' | 'replica', sql: string, params?: unknown[]): Promise<T>;
+  /**
+   * A write on the replica alone (a test that makes the replica's copy differ): kept out of the
+   * replica's binlog, since gtid_strict_mode (deploy/mysql) rightly stops replication when a
+   * replica's own GTIDs collide with the primary's.
+   */
+  writeOnReplicaOnly(sql: string, params?: unknown[]): Promise<void>;
   /** Waits (bounded) until the replica has applied everything the primary has written so far. */
   waitForReplica(timeoutMs?: number): Promise<void>;
   /** STOP SLAVE: the replica keeps answering but lags behind the primary. */
@@ -32,6 +38,8 @@ export interface MariaDbPair {
   stopReplica(): Promise<void>;
   /** Starts the replica's server again on the same port and data; replication resumes by itself. */
   startReplica(): Promise<void>;
+  /** SIGKILLs the primary, as a crash: resolves once the process is gone. */
+  killPrimary(): Promise<void>;
   /** Stops both servers (SIGTERM, bounded wait, SIGKILL) and removes their data. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -39,9 +47,13 @@ export interface MariaDbPair {
 const BINARIES = ['mariadb-install-db', 'mariadbd'] as const;
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
-// Small and fast: nothing here has to survive a crash.
+/**
+ * Each server runs deploy/mysql/<role>.cnf as shipped (GTID, binlog, semi-sync, read-only
+ * replica); the command line overrides only where it lives (datadir, port, socket, logs) and,
+ * below, what makes it small and fast: nothing here has to survive a power cut.
+ */
+const CONFIG_FILES = { primary: resolve(import.meta.dirname, '../../deploy/mysql/primary.cnf'), replica: resolve(import.meta.dirname, '../../deploy/mysql/replica.cnf') };
 const SERVER_OPTIONS = [
-  '--skip-name-resolve',
   '--innodb-buffer-pool-size=32M',
   '--innodb-log-file-size=8M',
   '--innodb-flush-log-at-trx-commit=0',
@@ -49,8 +61,6 @@ const SERVER_OPTIONS = [
   '--sync-binlog=0',
   '--skip-performance-schema',
   '--max-connections=200',
-  '--character-set-server=utf8mb4',
-  '--collation-server=utf8mb4_unicode_ci',
 ];
 
 /** Skips loudly (or fails with MARG_REQUIRE_SERVICES=1) when the MariaDB server binaries are not installed. */
@@ -75,8 +85,8 @@ export async function startMariaDbPair(): Promise<MariaDbPair> {
     // Both data dirs are initialised at once: that is most of the start-up time. allSettled, so
     // that a failure does not remove the temp dir while the other initialisation still writes to it.
     const initialised = await Promise.allSettled([
-      initialise(join(root, 'primary'), primaryPort, ['--server-id=1', `--log-bin=${join(root, 'primary', 'data', 'binlog')}`]),
-      initialise(join(root, 'replica'), replicaPort, ['--server-id=2', `--relay-log=${join(root, 'replica', 'data', 'relay')}`]),
+      initialise(join(root, 'primary'), primaryPort, CONFIG_FILES.primary),
+      initialise(join(root, 'replica'), replicaPort, CONFIG_FILES.replica),
     ]);
     for (const result of initialised) {
       if (result.status === 'rejected') throw result.reason;
@@ -116,6 +126,16 @@ class Pair implements MariaDbPair {
     return adminQuery<T>(server === 'primary' ? this.primaryPort : this.replicaPort, sql, params);
   }
 
+  async writeOnReplicaOnly(sql: string, params: unknown[] = []): Promise<void> {
+    const connection = await createConnection({ host: '127.0.0.1', port: this.replicaPort, user: 'root', password: '', connectTimeout: 2_000 });
+    try {
+      await connection.query('SET SESSION sql_log_bin = 0');
+      await connection.query(sql, params);
+    } finally {
+      await connection.end().catch(() => connection.destroy());
+    }
+  }
+
   async waitForReplica(timeoutMs = 15_000): Promise<void> {
     const [{ pos }] = (await this.query('primary', 'SELECT @@gtid_binlog_pos AS pos')) as [{ pos: string }];
     const [{ done }] = (await this.query('replica', 'SELECT MASTER_GTID_WAIT(?, ?) AS done', [pos, timeoutMs / 1000])) as [{ done: number }];
@@ -133,6 +153,10 @@ class Pair implements MariaDbPair {
       if (status.Last_IO_Error || status.Last_SQL_Error) throw new Error(`replication failed: ${status.Last_IO_Error || status.Last_SQL_Error}`);
       return status.Slave_IO_Running === 'Yes' && status.Slave_SQL_Running === 'Yes';
     });
+  }
+
+  async killPrimary(): Promise<void> {
+    await this.servers[0]!.kill();
   }
 
   async stopReplica(): Promise<void> {
@@ -169,7 +193,7 @@ class Server {
   constructor(
     readonly dir: string,
     readonly port: number,
-    private readonly extraOptions: readonly string[],
+    private readonly configFile: string,
   ) {}
 
   async start(): Promise<void> {
@@ -177,7 +201,8 @@ class Server {
     const child = spawn(
       findBinary('mariadbd')!,
       [
-        '--no-defaults',
+        // First, as mariadbd requires; every later option overrides the file's.
+        `--defaults-file=${this.configFile}`,
         `--datadir=${join(this.dir, 'data')}`,
         `--port=${this.port}`,
         '--bind-address=127.0.0.1',
@@ -187,7 +212,6 @@ class Server {
         `--tmpdir=${join(this.dir, 'tmp')}`,
         '--user=root',
         ...SERVER_OPTIONS,
-        ...this.extraOptions,
       ],
       { stdio: 'ignore' },
     );
@@ -212,6 +236,14 @@ class Server {
     });
   }
 
+  async kill(): Promise<void> {
+    const child = this.#process;
+    const exited = this.#exited;
+    if (!child || !exited) return;
+    child.kill('SIGKILL');
+    await exited;
+  }
+
   async stop(): Promise<void> {
     const child = this.#process;
     const exited = this.#exited;
@@ -233,7 +265,7 @@ class Server {
 }
 
 /** A fresh data dir with root@127.0.0.1 and no password. */
-async function initialise(dir: string, port: number, extraOptions: readonly string[]): Promise<Server> {
+async function initialise(dir: string, port: number, configFile: string): Promise<Server> {
   // A tmpdir of its own: a starting mariadbd deletes every `#sql*` temp table in its tmpdir, which
   // in a shared /tmp would pull files from under the other server (or the machine's own MariaDB).
   mkdirSync(join(dir, 'tmp'), { recursive: true });
@@ -263,7 +295,7 @@ async function initialise(dir: string, port: number, extraOptions: readonly stri
     });
   });
   if (code !== 0) throw new Error(`mariadb-install-db failed (${code}): ${Buffer.concat(output).toString('utf8').slice(-2000)}`);
-  return new Server(dir, port, extraOptions);
+  return new Server(dir, port, configFile);
 }
 
 async function adminQuery<T>(port: number, sql: string, params: unknown[] = []): Promise<T> {

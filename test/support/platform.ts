@@ -36,7 +36,7 @@ export interface TestPlatform {
 export const TEST_LAYOUT = appLayout(APPS);
 const DRIVER_VARIABLES = ['DB_CONNECTION', ...TEST_LAYOUT.databases.map((n) => `${databasePrefix(n)}DB_DRIVER`)];
 const SERVER_DRIVERS = new Set(['mysql', 'mariadb', 'pgsql']);
-const REDIS_DRIVER_VARIABLES = ['SESSION_DRIVER', 'CACHE_STORE', 'LOCK_STORE', 'RATE_LIMIT_STORE', 'QUEUE_CONNECTION'];
+const REDIS_DRIVER_VARIABLES = ['SESSION_DRIVER', 'CACHE_STORE', 'LOCK_STORE', 'RATE_LIMIT_STORE', 'QUEUE_CONNECTION', 'BROADCAST_CONNECTION'];
 
 /**
  * Env for a test platform: the process environment (so `DB_CONNECTION=pgsql npm test` runs the
@@ -100,7 +100,7 @@ export async function createTestPlatform(env: RawEnv = {}, options: { log?: Logg
   let services: Services | undefined;
   try {
     await createMissingDatabases(config);
-    services = createServices(config, createLogger(config, { destination: options.log ?? captureDestination() }));
+    services = await createServices(config, createLogger(config, { destination: options.log ?? captureDestination() }));
     await migrateAll(services, APPS);
   } catch (error) {
     await services?.close().catch(() => {});

@@ -21,8 +21,13 @@ import { requireService, type ServiceStatus } from './services.ts';
  */
 export interface PrivateRedis {
   readonly port: number;
+  readonly pid: number;
   /** SIGTERM, a bounded wait, then SIGKILL; removes the temp dir. Safe to call twice. */
   stop(): Promise<void>;
+  /** SIGKILL, as a crash: resolves once the process is gone (the temp dir stays until stop()). */
+  kill(): Promise<void>;
+  /** The last lines the process printed (its log, with `logfile ""`). */
+  output(): string;
 }
 
 const READY_TIMEOUT_MS = 10_000;
@@ -43,7 +48,7 @@ export async function startRedisServer(options: { port?: number } = {}): Promise
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'marg-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--logfile', ''];
-  return launch('redis-server', args, port, dir, () => ping(port));
+  return launchRedis('redis-server', args, port, dir, () => ping(port));
 }
 
 /**
@@ -59,7 +64,7 @@ export async function startRedisSentinel(masterPort: number, service = 'mymaster
     file,
     [`port ${port}`, 'bind 127.0.0.1', 'daemonize no', `dir ${dir}`, 'logfile ""', `sentinel monitor ${service} 127.0.0.1 ${masterPort} 1`, ''].join('\n'),
   );
-  return launch('redis-sentinel', [file], port, dir, async () => {
+  return launchRedis('redis-sentinel', [file], port, dir, async () => {
     const reply = await command(port, `SENTINEL get-master-addr-by-name ${service}`);
     return reply.includes(`\r\n${masterPort}\r\n`);
   });
@@ -67,7 +72,8 @@ export async function startRedisSentinel(masterPort: number, service = 'mymaster
 
 export { freePort };
 
-async function launch(name: string, args: string[], port: number, dir: string, ready: () => Promise<boolean>): Promise<PrivateRedis> {
+/** Spawns `name` (redis-server or redis-sentinel) and resolves once `ready` answers true. */
+export async function launchRedis(name: string, args: string[], port: number, dir: string, ready: () => Promise<boolean>): Promise<PrivateRedis> {
   const binary = findBinary(name);
   if (!binary) {
     rmSync(dir, { recursive: true, force: true });
@@ -88,6 +94,14 @@ async function launch(name: string, args: string[], port: number, dir: string, r
   let stopping: Promise<void> | undefined;
   const server: PrivateRedis = {
     port,
+    pid: child.pid!,
+    output: () => output,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
     stop() {
       stopping ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {

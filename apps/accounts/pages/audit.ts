@@ -1,6 +1,7 @@
 import { AUDIT_EVENTS } from '../../../src/auth/audit.ts';
 import type { AppContext } from '../../../src/http/app-context.ts';
 import { html } from '../../../src/http/html.ts';
+import { timeTag } from '../../../src/http/time.ts';
 import { decodeCursor, page } from '../../../src/http/pagination.ts';
 import type { MargFastify } from '../../../src/platform/app-module.ts';
 import { AuditQuery } from '../audit-api.ts';
@@ -33,7 +34,7 @@ ${data.length === 0 ? html`<p class="muted">No entries.</p>` : html`<table>
   <thead><tr><th>When</th><th>Event</th><th>Actor</th><th>Subject</th><th>IP</th><th>Details</th></tr></thead>
   <tbody>${data.map(
     (e) => html`<tr>
-    <td class="muted">${e.at.replace('T', ' ').slice(0, 19)}</td>
+    <td class="muted">${timeTag(e.at)}</td>
     <td><code>${e.event}</code></td>
     <td>${e.actorId === null ? html`<span class="muted">—</span>` : html`<a href="/users/${e.actorId}">${actors.get(e.actorId) ?? `#${e.actorId}`}</a>`}</td>
     <td>${e.subject}</td>

@@ -5,15 +5,18 @@ import type { User } from '../../../src/auth/users.ts';
 import type { AppContext } from '../../../src/http/app-context.ts';
 import { HttpError, notFound, unprocessable } from '../../../src/http/errors.ts';
 import { html } from '../../../src/http/html.ts';
+import { timeTag } from '../../../src/http/time.ts';
 import type { MargFastify } from '../../../src/platform/app-module.ts';
 import { setFlash, takeFlash } from '../../../src/http/flash.ts';
 import { findRole, roleCatalog, type RoleInfo } from '../role-catalog.ts';
+import { deleteUser, setUserDisabled } from '../account-changes.ts';
 import { changeRole } from '../role-changes.ts';
 import { UserParams } from '../users-api.ts';
 import { userWithRoles, type UserJson } from '../user-json.ts';
 import { accountsNav, csrfField, flashMessage, formProblems, roleDescription, rolesByApp } from '../views.ts';
 
 const RoleForm = Type.Object({ _csrf: Type.Optional(Type.String()), role: Type.Optional(Type.String({ maxLength: 64 })) });
+const CsrfForm = Type.Object({ _csrf: Type.Optional(Type.String()) });
 
 /** GET /users/:id (a user's roles per app) and the grant / revoke forms behind it. */
 export async function userPage(app: MargFastify, opts: { ctx: AppContext }): Promise<void> {
@@ -44,6 +47,27 @@ export async function userPage(app: MargFastify, opts: { ctx: AppContext }): Pro
     });
   }
 
+  // Disable, enable, delete (accounts.users.manage): the same rules as the API, answered as pages.
+  for (const action of ['disable', 'enable', 'delete'] as const) {
+    app.post(`/users/:id/${action}`, { schema: { params: UserParams, body: CsrfForm } }, async (request, reply) => {
+      const actor = await ctx.requirePermission(request, 'accounts.users.manage');
+      const target = await findUser(request.params.id);
+      try {
+        if (action === 'delete') {
+          await deleteUser(ctx, request, actor, target.id);
+          setFlash(ctx, request, `Deleted ${target.name} (${target.email}).`);
+          return reply.redirect('/users', 303);
+        }
+        await setUserDisabled(ctx, request, actor, target.id, action === 'disable');
+        setFlash(ctx, request, action === 'disable' ? `Disabled ${target.name}: signed out everywhere, cannot sign in.` : `Enabled ${target.name} again.`);
+        return reply.redirect(`/users/${target.id}`, 303);
+      } catch (error) {
+        if (!(error instanceof HttpError) || error.statusCode !== 409) throw error;
+        return render(request, reply, actor, target, error);
+      }
+    });
+  }
+
   async function findUser(id: number): Promise<User> {
     const user = await ctx.services.users.find(id);
     if (!user) throw notFound('User');
@@ -62,7 +86,12 @@ ${flashMessage(takeFlash(request))}
 ${formProblems(error?.message, error?.fields)}
 <section class="card">
   <p><strong>Email</strong><br>${user.email}</p>
-  <p><strong>Created</strong><br>${user.createdAt}</p>
+  <p><strong>Created</strong><br>${timeTag(user.createdAt)}</p>
+  <p><strong>Status</strong><br>${user.disabled ? html`<span class="badge">disabled</span> cannot sign in; API tokens refused` : 'active'}</p>
+  ${can(viewer, 'accounts.users.manage') ? html`<div class="row">
+    <form method="post" action="/users/${user.id}/${user.disabled ? 'enable' : 'disable'}" class="inline" id="toggle-user">${csrfField(csrf)}<button type="submit" class="secondary">${user.disabled ? 'Enable' : 'Disable'} ${user.name}</button></form>
+    <form method="post" action="/users/${user.id}/delete" class="inline" id="delete-user" data-confirm="${`Delete ${user.name} (${user.email})? This cannot be undone.`}">${csrfField(csrf)}<button type="submit" class="danger">Delete ${user.name}</button></form>
+  </div>` : ''}
 </section>
 <h2>Roles</h2>
 ${rolesTable(user, catalog, manage ? csrf : undefined)}
@@ -73,7 +102,7 @@ ${manage ? grantForm(user, catalog, csrf) : html`<p class="muted">You can see th
   /** One row per app; revoke buttons only when `csrf` is given (the viewer manages roles). */
   function rolesTable(user: UserJson, catalog: readonly RoleInfo[], csrf: string | undefined) {
     const byApp = rolesByApp(user.roles);
-    return html`<table>
+    return html`<div class="table-wrap"><table>
   <thead><tr><th>App</th><th>Role</th><th>What it allows</th>${csrf ? html`<th></th>` : ''}</tr></thead>
   <tbody>${ctx.apps.map((a) => {
     const names = byApp.get(a.name) ?? [];
@@ -86,7 +115,7 @@ ${manage ? grantForm(user, catalog, csrf) : html`<p class="muted">You can see th
       }</tr>`,
     );
   })}</tbody>
-</table>`;
+</table></div>`;
   }
 
   function grantForm(user: UserJson, catalog: readonly RoleInfo[], csrf: string) {

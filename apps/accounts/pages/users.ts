@@ -4,6 +4,7 @@ import { can, type Principal } from '../../../src/auth/rbac.ts';
 import type { AppContext } from '../../../src/http/app-context.ts';
 import { HttpError } from '../../../src/http/errors.ts';
 import { html } from '../../../src/http/html.ts';
+import { timeTag } from '../../../src/http/time.ts';
 import { decodeCursor, page, PageQuery } from '../../../src/http/pagination.ts';
 import type { MargFastify } from '../../../src/platform/app-module.ts';
 import { setFlash, takeFlash } from '../../../src/http/flash.ts';
@@ -58,12 +59,12 @@ export async function usersPage(app: MargFastify, opts: { ctx: AppContext }): Pr
     const body = html`<h1>Users</h1>
 ${accountsNav(viewer, 'users')}
 ${flashMessage(takeFlash(request))}
-<table>
+<div class="table-wrap"><table>
   <thead><tr><th>Name</th><th>Email</th><th>Roles</th><th>Created</th></tr></thead>
   <tbody>${users.map(
-    (u) => html`<tr><td><a href="/users/${u.id}">${u.name}</a></td><td>${u.email}</td><td>${roleBadges(u.roles)}</td><td class="muted">${u.createdAt.slice(0, 10)}</td></tr>`,
+    (u) => html`<tr><td><a href="/users/${u.id}">${u.name}</a>${u.disabled ? html` <span class="badge">disabled</span>` : ''}</td><td>${u.email}</td><td>${roleBadges(u.roles)}</td><td class="muted">${timeTag(u.createdAt, 'date')}</td></tr>`,
   )}</tbody>
-</table>
+</table></div>
 ${nextPageLink('/users', next, { limit: query.limit === 25 ? undefined : String(query.limit) })}
 ${can(viewer, 'accounts.users.create') ? createForm(ctx.session(request).csrfToken, can(viewer, 'accounts.roles.manage') ? await roleCatalog(ctx.services) : undefined, form) : ''}`;
     return ctx.page(request, reply, { title: 'Users', body, ...(form.error ? { status: form.error.statusCode } : {}) });

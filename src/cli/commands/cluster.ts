@@ -1,19 +1,13 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../../config/env-files.ts';
-import { clusterDown } from '../../cluster/down.ts';
-import { clusterRoll } from '../../cluster/roll.ts';
-import { describeStop } from '../../cluster/processes.ts';
-import { ClusterError, clusterDir } from '../../cluster/site.ts';
-import { ClusterBusyError } from '../../cluster/state.ts';
-import { clusterStatus, statusTable, urlOf } from '../../cluster/status.ts';
-import { clusterUp } from '../../cluster/up.ts';
-import { UnreachableError } from '../../platform/connectivity.ts';
+import { UnreachableError } from '../../platform/errors.ts';
 import { UsageError, run, type CliContext } from '../context.ts';
 
 interface UpFlags {
   web: number;
   workers: number;
   schedulers: number;
+  realtime: number;
   lb: 'haproxy' | 'nginx';
   port?: number;
   host?: string;
@@ -39,6 +33,7 @@ export function registerCluster(program: Command, cli: CliContext): void {
     .option('--web <n>', 'web nodes (`marg serve`)', count(1), 3)
     .option('--workers <n>', 'workers (`marg work`)', count(0), 2)
     .option('--schedulers <n>', 'schedulers (`marg schedule`; a lock keeps each tick single)', count(0), 2)
+    .option('--realtime <n>', 'realtime nodes (`marg realtime`, BROADCAST_CONNECTION=redis): WebSockets on /app/ and the realtime host', count(0), 0)
     .addOption(new Option('--lb <balancer>', 'load balancer').choices(['haproxy', 'nginx']).default('haproxy'))
     .option('--port <port>', 'where the balancer listens (default: PORT, 8080)', portNumber)
     .option('--host <host>', 'the address the balancer binds (default: HOST, 127.0.0.1)')
@@ -47,8 +42,9 @@ export function registerCluster(program: Command, cli: CliContext): void {
     .action((flags: UpFlags) =>
       run(() =>
         explained(async () => {
+          const [{ clusterUp }, { urlOf }] = await Promise.all([import('../../cluster/up.ts'), import('../../cluster/status.ts')]);
           const { state, dir } = await clusterUp(
-            { web: flags.web, workers: flags.workers, schedulers: flags.schedulers, balancer: flags.lb, port: flags.port, host: flags.host, ownRedis: flags.ownRedis ?? false, dir: flags.dir, apps: cli.apps },
+            { web: flags.web, workers: flags.workers, schedulers: flags.schedulers, realtime: flags.realtime, balancer: flags.lb, port: flags.port, host: flags.host, ownRedis: flags.ownRedis ?? false, dir: flags.dir, apps: cli.apps },
             say,
           );
           const domain = cli.loadConfig().domain;
@@ -58,7 +54,7 @@ export function registerCluster(program: Command, cli: CliContext): void {
             return `${n} ${one}${n === 1 ? '' : 's'}`;
           };
           say('');
-          say(`Marg cluster is running: ${state.balancer.kind} on ${urlOf(state)} in front of ${count('web', 'web node')}, with ${count('worker', 'worker')} and ${count('scheduler', 'scheduler')}.`);
+          say(`Marg cluster is running: ${state.balancer.kind} on ${urlOf(state)} in front of ${count('web', 'web node')}, with ${state.members.some((m) => m.role === 'realtime') ? `${count('worker', 'worker')}, ${count('scheduler', 'scheduler')} and ${count('realtime', 'realtime node')}` : `${count('worker', 'worker')} and ${count('scheduler', 'scheduler')}`}.`);
           for (const app of cli.apps) say(`  ${app.title.padEnd(9)} http://${app.name}.${domain}${port}/`);
           say('');
           say(`State, rendered configs and logs: ${dir}`);
@@ -75,6 +71,7 @@ export function registerCluster(program: Command, cli: CliContext): void {
     .action((flags: { json?: boolean; dir?: string }) =>
       run(() =>
         explained(async () => {
+          const [{ clusterStatus, statusTable }, { clusterDir }] = await Promise.all([import('../../cluster/status.ts'), import('../../cluster/site.ts')]);
           const status = await clusterStatus(clusterDir(cli.loadConfig(), flags.dir));
           if (flags.json) say(JSON.stringify(status, null, 2));
           else process.stdout.write(`${status.url}\n${statusTable(status)}`);
@@ -90,6 +87,7 @@ export function registerCluster(program: Command, cli: CliContext): void {
     .action((flags: { dir?: string }) =>
       run(() =>
         explained(async () => {
+          const { clusterRoll } = await import('../../cluster/roll.ts');
           await clusterRoll({ dir: flags.dir, apps: cli.apps }, say);
           say('Roll complete.');
         }),
@@ -103,6 +101,7 @@ export function registerCluster(program: Command, cli: CliContext): void {
     .action((flags: { dir?: string }) =>
       run(() =>
         explained(async () => {
+          const [{ clusterDown }, { describeStop }, { clusterDir }] = await Promise.all([import('../../cluster/down.ts'), import('../../cluster/processes.ts'), import('../../cluster/site.ts')]);
           const stopped = await clusterDown(clusterDir(cli.loadConfig(), flags.dir), (s) => say(`${s.name.padEnd(12)} pid ${s.pid}: ${describeStop(s.outcome)}`));
           say(`Cluster stopped (${stopped.length} processes).`);
         }),
@@ -115,6 +114,7 @@ async function explained(body: () => Promise<void>): Promise<void> {
   try {
     await body();
   } catch (error) {
+    const [{ ClusterError }, { ClusterBusyError }] = await Promise.all([import('../../cluster/site.ts'), import('../../cluster/state.ts')]);
     if (error instanceof ClusterError || error instanceof ClusterBusyError) throw new UsageError(error.message);
     if (error instanceof ConfigError || error instanceof UsageError || error instanceof UnreachableError) throw error;
     process.stderr.write(`marg: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,9 +1,8 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { decodeAppKey } from '../../config/app-key.ts';
-import { MaintenanceMode } from '../../maintenance/mode.ts';
 import { MAINTENANCE_REFRESH_MS } from '../../maintenance/monitor.ts';
 import { BYPASS_LIFETIME_SECONDS, MaintenanceSecrets, SECRET_PATTERN } from '../../maintenance/secrets.ts';
-import { UnreachableError } from '../../platform/connectivity.ts';
+import { UnreachableError } from '../../platform/errors.ts';
 import type { Services } from '../../platform/services.ts';
 import { positiveInteger } from '../options.ts';
 import { UsageError, run, type CliContext } from '../context.ts';
@@ -36,6 +35,7 @@ export function registerMaintenance(program: Command, cli: CliContext): void {
       run(() =>
         cli.withServices(async (services) => {
           await assertShared(services);
+          const { MaintenanceMode } = await import('../../maintenance/mode.ts');
           const wasDown = await new MaintenanceMode(services.cache).up();
           process.stdout.write(wasDown ? `Marg is up: every node serves again within about ${seconds(MAINTENANCE_REFRESH_MS)}.\n` : 'Marg was not down for maintenance.\n');
         }),
@@ -53,6 +53,7 @@ async function down(services: Services, options: DownOptions): Promise<void> {
     if (!appKey) throw new UsageError('--secret needs APP_KEY (the same one the web nodes use): set APP_KEY or APP_KEY_FILE');
     secretHash = new MaintenanceSecrets(decodeAppKey(appKey)).hash(secret);
   }
+  const { MaintenanceMode } = await import('../../maintenance/mode.ts');
   await new MaintenanceMode(services.cache).down({
     since: new Date().toISOString(),
     retryAfterSeconds: options.retry,

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { createMissingDatabases } from '../../platform/connectivity.ts';
-import { migrateAll, statusAll } from '../../platform/migrate.ts';
 import { run, type CliContext } from '../context.ts';
 
 export function registerMigrate(program: Command, cli: CliContext): void {
@@ -11,6 +9,7 @@ export function registerMigrate(program: Command, cli: CliContext): void {
     .action((options: { status?: boolean }) =>
       run(() =>
         cli.withServices(async (services) => {
+          const [{ createMissingDatabases }, { migrateAll, statusAll }] = await Promise.all([import('../../platform/connectivity.ts'), import('../../platform/migrate.ts')]);
           if (options.status) {
             for (const { database, migrations } of await statusAll(services, cli.apps)) {
               process.stdout.write(`${database}\n`);

@@ -1,14 +1,10 @@
 import type { Command } from 'commander';
 import type { AppModule } from '../../platform/app-module.ts';
-import { runRoles } from '../../platform/boot.ts';
-import { pendingMigrations } from '../../platform/migrate.ts';
-import { allScheduledTasks } from '../../platform/schedule.ts';
-import { schedulerRole } from '../../platform/scheduler-role.ts';
 import type { Services } from '../../platform/services.ts';
 import type { ScheduledTask } from '../../scheduler/contract.ts';
-import { Scheduler } from '../../scheduler/scheduler.ts';
+import type { Scheduler } from '../../scheduler/scheduler.ts';
 import { formatTable } from '../../support/table.ts';
-import { UsageError, cliLogger, run, type CliContext } from '../context.ts';
+import { UsageError, run, type CliContext } from '../context.ts';
 
 /** The scheduler role (DESIGN §1), its task list, and running one task by hand. */
 export function registerSchedule(program: Command, cli: CliContext): void {
@@ -18,7 +14,8 @@ export function registerSchedule(program: Command, cli: CliContext): void {
     .action(() =>
       run(async () => {
         const config = cli.loadConfig();
-        const logger = cliLogger(config);
+        const logger = cli.logger(config);
+        const [{ runRoles }, { schedulerRole }] = await Promise.all([import('../../platform/boot.ts'), import('../../platform/scheduler-role.ts')]);
         const role = schedulerRole((scheduler) => {
           process.stdout.write(`Scheduler ${scheduler.node} running ${scheduler.tasks.length} tasks (times UTC unless a task says otherwise):\n`);
           process.stdout.write(taskTable(scheduler, scheduler.tasks, undefined));
@@ -42,6 +39,7 @@ export function registerSchedule(program: Command, cli: CliContext): void {
       run(() =>
         cli.withServices(async (services) => {
           await requireMigrated(services, cli.apps);
+          const [{ Scheduler }, { allScheduledTasks }] = await Promise.all([import('../../scheduler/scheduler.ts'), import('../../platform/schedule.ts')]);
           const scheduler = new Scheduler(services, allScheduledTasks(cli.apps));
           const last = await scheduler.runs.latest(scheduler.tasks.map((t) => t.name));
           process.stdout.write(taskTable(scheduler, scheduler.tasks, last));
@@ -56,6 +54,7 @@ export function registerSchedule(program: Command, cli: CliContext): void {
     .action((name: string) =>
       run(async () => {
         // Checked before anything is opened: a typo costs no connection.
+        const [{ Scheduler }, { allScheduledTasks }] = await Promise.all([import('../../scheduler/scheduler.ts'), import('../../platform/schedule.ts')]);
         const tasks = allScheduledTasks(cli.apps);
         if (!tasks.some((t) => t.name === name)) throw new UsageError(`unknown task "${name}"; the tasks are: ${tasks.map((t) => t.name).join(', ')}`);
         await cli.withServices(async (services) => {
@@ -76,6 +75,7 @@ export function registerSchedule(program: Command, cli: CliContext): void {
 }
 
 async function requireMigrated(services: Services, apps: readonly AppModule[]): Promise<void> {
+  const { pendingMigrations } = await import('../../platform/migrate.ts');
   const pending = await pendingMigrations(services, apps);
   if (pending.length > 0) throw new UsageError(`the databases are not migrated (${pending.length} pending, e.g. ${pending[0]}): run \`marg migrate\` first`);
 }

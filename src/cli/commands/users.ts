@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
 import type { AppModule } from '../../platform/app-module.ts';
 import { parseRoleRef, formatRoleRef, type RoleRef } from '../../auth/permissions.ts';
-import { UnknownRoleError } from '../../auth/rbac.ts';
-import { DuplicateEmailError } from '../../auth/users.ts';
 import { userInputProblems } from '../../auth/validation.ts';
-import { pendingMigrations } from '../../platform/migrate.ts';
 import type { Services } from '../../platform/services.ts';
 import { UsageError, run, type CliContext } from '../context.ts';
 
@@ -116,6 +113,7 @@ function parseRole(text: string): RoleRef {
 
 /** Without the RBAC and audit tables every query would fail with a raw SQL error instead of a hint. */
 async function assertMigrated(services: Services, apps: readonly AppModule[]): Promise<void> {
+  const { pendingMigrations } = await import('../../platform/migrate.ts');
   if ((await pendingMigrations(services, apps)).length > 0) throw new UsageError('the databases are not migrated yet: run `marg migrate` first');
 }
 
@@ -133,7 +131,8 @@ async function findUser(services: Services, email: string) {
   return user;
 }
 
-function rethrowDuplicate(error: unknown): never {
+async function rethrowDuplicate(error: unknown): Promise<never> {
+  const [{ DuplicateEmailError }, { UnknownRoleError }] = await Promise.all([import('../../auth/users.ts'), import('../../auth/rbac.ts')]);
   if (error instanceof DuplicateEmailError || error instanceof UnknownRoleError) throw new UsageError(error.message);
   throw error;
 }

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { runRoles } from '../../platform/boot.ts';
-import { DEFAULT_WORKER_OPTIONS, workerRole } from '../../platform/worker-role.ts';
+import { DEFAULT_WORKER_OPTIONS } from '../../platform/worker-defaults.ts';
 import { positiveInteger, queueList, seconds } from '../options.ts';
-import { UsageError, cliLogger, run, type CliContext } from '../context.ts';
+import { UsageError, run, type CliContext } from '../context.ts';
 
 interface WorkFlags {
   queue: string[];
@@ -36,7 +35,8 @@ export function registerWork(program: Command, cli: CliContext): void {
       run(async () => {
         if (flags.timeout <= 0) throw new UsageError('--timeout must be more than 0 seconds');
         const config = cli.loadConfig();
-        const logger = cliLogger(config);
+        const logger = cli.logger(config);
+        const [{ runRoles }, { workerRole }] = await Promise.all([import('../../platform/boot.ts'), import('../../platform/worker-role.ts')]);
         const worker = workerRole({
           queues: flags.queue,
           concurrency: flags.concurrency,
