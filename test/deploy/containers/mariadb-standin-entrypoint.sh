@@ -24,4 +24,6 @@ if [ ! -d "$datadir/mysql" ]; then
   } | mariadb -uroot
   kill "$pid"; wait "$pid" || true
 fi
-exec mariadbd --user=mysql --datadir="$datadir" --bind-address=0.0.0.0 --port=3306 "$@"
+# The official image ships skip-name-resolve (its docker.cnf): without it every new client costs a
+# reverse DNS lookup, which on an internal network can wait past the client's 10 s connect timeout.
+exec mariadbd --user=mysql --datadir="$datadir" --bind-address=0.0.0.0 --port=3306 --skip-name-resolve --host-cache-size=0 "$@"
