@@ -39,7 +39,7 @@ import { SessionManager } from './session.ts';
 import { readWritePlugin } from './read-write-plugin.ts';
 import { refuseInvalidTokens, sessionPlugin } from './session-plugin.ts';
 import { sessionRoutes } from './session-routes.ts';
-import { validationError, validatorCompiler } from './validation.ts';
+import { createValidatorCompiler, validationError } from './validation.ts';
 
 const UNKNOWN_HOST_PREFIX = '/_unknown-host';
 const ERROR_TITLES: Readonly<Record<number, string>> = { 401: 'Sign in first', 403: 'Forbidden', 404: 'Not found', 413: 'Request too large', 414: 'URL too long', 429: 'Too many requests', 503: 'Service unavailable' };
@@ -99,7 +99,15 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as MargFastify;
 
-  server.setValidatorCompiler(validatorCompiler);
+  const validators = createValidatorCompiler();
+  server.setValidatorCompiler(validators.compile);
+  // Validators not used by then are compiled in the background once the node takes requests.
+  server.addHook('onListen', (done) => {
+    void validators.compilePending().then((failures) => {
+      for (const err of failures) services.logger.error({ err }, 'a route schema does not compile');
+    });
+    done();
+  });
   // Fastify's default joins every validation error into the message, which the error handler never shows.
   server.setSchemaErrorFormatter((_errors, dataVar) => new Error(`Invalid ${dataVar}.`));
   const labelsOf = routeLabeller([...appNames]);

@@ -16,11 +16,64 @@ const MAX_FIELD_MESSAGE = 200;
 // Ajv coerces any text that Number() accepts ("1e3", "0x10", " 7"); an integer in a URL must be plain digits.
 const PLAIN_INTEGER = /^-?[0-9]+$/;
 
-export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
-  if (httpPart === 'body') return bodies.compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>;
+type Validator = ReturnType<FastifySchemaCompiler<unknown>>;
+
+export interface ValidatorCompiler {
+  /** For `server.setValidatorCompiler`: returns at once; the schema is compiled on first use. */
+  readonly compile: FastifySchemaCompiler<unknown>;
+  /**
+   * Compiles every validator not used yet, a few per turn of the event loop, so requests are
+   * served in between; resolves with the schemas that failed to compile (none, normally).
+   */
+  compilePending(): Promise<Error[]>;
+}
+
+/**
+ * Route validators compiled on first use instead of at registration: compiling every route's
+ * schema was about a fifth of a web process's boot (ajv generates and evaluates code per schema),
+ * for routes most of which a node does not serve in its first seconds. Once the server listens,
+ * compilePending() compiles the rest in the background, so a broken schema still shows at start.
+ */
+export function createValidatorCompiler(): ValidatorCompiler {
+  const pending = new Set<() => ValidateFunction>();
+  const lazily = (build: () => ValidateFunction): Validator => {
+    let compiled: ValidateFunction | undefined;
+    const ready = () => {
+      compiled ??= build();
+      pending.delete(ready);
+      return compiled;
+    };
+    pending.add(ready);
+    const validate = ((data: unknown) => {
+      const fn = ready();
+      const ok = fn(data);
+      validate.errors = fn.errors ?? null;
+      return ok;
+    }) as ValidateFunction;
+    return validate as Validator;
+  };
+  return {
+    compile: ({ schema, httpPart }) => lazily(() => compileNow(schema, httpPart)),
+    async compilePending() {
+      const failures: Error[] = [];
+      for (const ready of [...pending]) {
+        try {
+          ready();
+        } catch (error) {
+          failures.push(error as Error);
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return failures;
+    },
+  };
+}
+
+function compileNow(schema: unknown, httpPart: string | undefined): ValidateFunction {
+  if (httpPart === 'body') return bodies.compile(schema as object);
   const compiled = params.compile(schema as object);
   const integers = integerProperties(schema);
-  if (integers.length === 0) return compiled as ReturnType<FastifySchemaCompiler<unknown>>;
+  if (integers.length === 0) return compiled;
   const validate = ((data: unknown) => {
     const record = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
     const bad = integers.filter((name) => typeof record[name] === 'string' && !PLAIN_INTEGER.test(record[name] as string));
@@ -32,8 +85,8 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
     validate.errors = compiled.errors ?? null;
     return ok;
   }) as ValidateFunction;
-  return validate as ReturnType<FastifySchemaCompiler<unknown>>;
-};
+  return validate;
+}
 
 function integerProperties(schema: unknown): string[] {
   const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
