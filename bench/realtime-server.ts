@@ -56,7 +56,10 @@ let sequence = 0;
 const stamp = () => JSON.stringify({ t: Date.now(), i: sequence++ });
 
 process.on('message', (command: Command) => {
-  if (command.type === 'rss') return process.send!({ type: 'rss', rss: process.memoryUsage().rss });
+  if (command.type === 'rss') {
+    const cpu = process.cpuUsage();
+    return process.send!({ type: 'rss', rss: process.memoryUsage().rss, cpuMs: (cpu.user + cpu.system) / 1000 });
+  }
   if (command.type === 'burst') {
     // Back to back, yielding between events so the sockets' writes go out.
     let left = command.events;
@@ -67,10 +70,18 @@ process.on('message', (command: Command) => {
     };
     return next();
   }
-  const timers = command.plan.map(({ channel, perSecond }) => setInterval(() => publish(channel, stamp()), 1000 / perSecond));
+  // Counted, not assumed: a broadcast to a big channel delays the other timers, so fewer events
+  // than the nominal rate may go out; the parent expects deliveries for what was published.
+  const published: Record<string, number> = {};
+  const timers = command.plan.map(({ channel, perSecond }) =>
+    setInterval(() => {
+      publish(channel, stamp());
+      published[channel] = (published[channel] ?? 0) + 1;
+    }, 1000 / perSecond),
+  );
   setTimeout(() => {
     timers.forEach(clearInterval);
-    process.send!({ type: 'done' });
+    process.send!({ type: 'done', published });
   }, command.seconds * 1000);
 });
 
