@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { httpGet } from './http-call.ts';
@@ -50,10 +50,11 @@ export class PinnedProcess {
     args: string[],
     env: NodeJS.ProcessEnv,
     cwd: string,
+    cores: string,
   ) {
     this.#spawnedAt = performance.now();
     // Request logs (LOG_LEVEL=info) go to /dev/null: the cheapest sink, so the bench does not pay for reading them.
-    this.#child = spawn('taskset', ['-c', String(SERVER_CORE), process.execPath, ...args], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    this.#child = spawn('taskset', ['-c', cores, process.execPath, ...args], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
     this.#child.stderr?.on('data', (chunk: Buffer) => this.#stderr.push(chunk.toString('utf8')));
     this.#exited = new Promise((resolve) => this.#child.once('exit', (code) => {
       this.#exitCode = code;
@@ -63,9 +64,9 @@ export class PinnedProcess {
     running.add(this);
   }
 
-  /** Spawns `node <args>` on SERVER_CORE and waits for GET /health/ready → 200; returns it with its boot time. */
-  static async start(name: string, port: number, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ process: PinnedProcess; bootMs: number }> {
-    const child = new PinnedProcess(name, port, args, env, cwd);
+  /** Spawns `node <args>` on SERVER_CORE (or the `cores` given, as taskset takes them) and waits for GET /health/ready → 200; returns it with its boot time. */
+  static async start(name: string, port: number, args: string[], env: NodeJS.ProcessEnv, cwd: string, cores = String(SERVER_CORE)): Promise<{ process: PinnedProcess; bootMs: number }> {
+    const child = new PinnedProcess(name, port, args, env, cwd, cores);
     try {
       const bootMs = await child.#waitReady(30_000);
       return { process: child, bootMs };
@@ -88,12 +89,9 @@ export class PinnedProcess {
     return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
   }
 
-  /** CPU seconds used so far (user + system, all threads). */
+  /** CPU seconds used so far (user + system, all threads) by the process and its live children (`marg serve`'s web processes). */
   cpuSeconds(): number {
-    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    // Fields after the `(comm)` part; utime and stime are fields 14 and 15 of the whole line.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    return treeCpuSeconds(this.pid);
   }
 
   /** SIGTERM (graceful: the server drains and closes), SIGKILL if it has not exited in 10 s. */
@@ -114,5 +112,26 @@ export class PinnedProcess {
       await new Promise((r) => setTimeout(r, 5));
     }
     throw new Error(`${this.name} was not ready after ${timeoutMs} ms:\n${this.#stderr.join('')}`);
+  }
+}
+
+function treeCpuSeconds(pid: number): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0; // exited in between
+  }
+  // Fields after the `(comm)` part; utime and stime are fields 14 and 15 of the whole line.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const own = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  return own + childrenOf(pid).reduce((sum, child) => sum + treeCpuSeconds(child), 0);
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+  } catch {
+    return [];
   }
 }
