@@ -11,7 +11,8 @@ import { toTaskJson } from './task-json.ts';
 import { TaskEvents } from './task-events.ts';
 import { TaskStore } from './tasks-store.ts';
 import { deleteTaskAttachments } from './attachment-files.ts';
-import { recordUpdate, TaskActivity } from './task-activity.ts';
+import { TaskActivity } from './task-activity.ts';
+import { type TaskUpdater, updateTask } from './task-update.ts';
 
 const UserId = Id;
 // The format is checked here (400); whether the day exists is checked after (422).
@@ -48,6 +49,7 @@ export async function taskApi(app: MargFastify, opts: { ctx: AppContext }): Prom
   const store = TaskStore.of(ctx.services);
   const assignees = new Assignees(ctx.services);
   const events = new TaskEvents(ctx.services);
+  const updater: TaskUpdater = { services: ctx.services, store, events };
   const activity = TaskActivity.of(ctx.services);
 
   app.get('/api/tasks', { schema: { querystring: ListQuery } }, async (request) => {
@@ -89,10 +91,8 @@ export async function taskApi(app: MargFastify, opts: { ctx: AppContext }): Prom
       throw badRequest('Nothing to change: send at least one of title, description, status, assigneeId, dueDate.');
     }
     const { changes } = await checked(assignees, request.body);
-    const updated = await store.update(task.id, changes);
+    const updated = await updateTask(updater, principal.id, task, changes);
     if (!updated) throw notFound('Task');
-    await recordUpdate(ctx.services, principal.id, task, updated);
-    await events.updated(updated);
     return toTaskJson(updated);
   });
 

@@ -12,7 +12,8 @@ import { checkTaskDraft } from './task-input.ts';
 import { describeFields, formUserId } from './task-form.ts';
 import { TaskEvents } from './task-events.ts';
 import { TaskStore, type BoardFilter } from './tasks-store.ts';
-import { quote, recordUpdate, TaskActivity } from './task-activity.ts';
+import { quote, TaskActivity } from './task-activity.ts';
+import { type TaskUpdater, updateTask } from './task-update.ts';
 import { deleteTaskAttachments } from './attachment-files.ts';
 import { AttachmentStore } from './attachments-store.ts';
 import { boardPage, type CreateDraft } from './views.ts';
@@ -62,6 +63,7 @@ export async function taskPages(app: MargFastify, opts: { ctx: AppContext }): Pr
   const users = ctx.services.users;
   const assignees = new Assignees(ctx.services);
   const events = new TaskEvents(ctx.services);
+  const updater: TaskUpdater = { services: ctx.services, store, events };
   const activity = TaskActivity.of(ctx.services);
 
   app.get('/', { schema: { querystring: BoardQuery } }, async (request, reply) => {
@@ -117,12 +119,8 @@ export async function taskPages(app: MargFastify, opts: { ctx: AppContext }): Pr
     const { changes, fields } = await checkTaskDraft({ status: request.body.status }, assignees);
     const query = backQuery(request.body);
     if (hasErrors(fields)) return board(request, reply, { query, error: describeFields(fields), status: 422 });
-    const updated = await store.update(task.id, changes);
-    if (updated) {
-      await recordUpdate(ctx.services, principal.id, task, updated);
-      await events.updated(updated);
-      setFlash(ctx, request, `“${quote(updated.title)}” is now ${STATUS_LABELS[updated.status]}.`);
-    }
+    const updated = await updateTask(updater, principal.id, task, changes);
+    if (updated) setFlash(ctx, request, `“${quote(updated.title)}” is now ${STATUS_LABELS[updated.status]}.`);
     return reply.redirect(boardUrl(query), 303);
   });
 
@@ -131,11 +129,7 @@ export async function taskPages(app: MargFastify, opts: { ctx: AppContext }): Pr
     const { changes, fields } = await checkTaskDraft({ assigneeId: formUserId(request.body.assigneeId) }, assignees);
     const query = backQuery(request.body);
     if (hasErrors(fields)) return board(request, reply, { query, error: describeFields(fields), status: 422 });
-    const updated = await store.update(task.id, changes);
-    if (updated) {
-      await recordUpdate(ctx.services, principal.id, task, updated);
-      await events.updated(updated);
-    }
+    await updateTask(updater, principal.id, task, changes);
     return reply.redirect(boardUrl(query), 303);
   });
 

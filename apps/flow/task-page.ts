@@ -9,7 +9,8 @@ import type { MargFastify } from '../../src/platform/app-module.ts';
 import { AttachmentStore } from './attachments-store.ts';
 import { describeFields, formUserId } from './task-form.ts';
 import { Assignees, mayChange, taskForChange } from './task-access.ts';
-import { recordUpdate, TaskActivity } from './task-activity.ts';
+import { TaskActivity } from './task-activity.ts';
+import { type TaskUpdater, updateTask } from './task-update.ts';
 import { TaskEvents } from './task-events.ts';
 import { checkTaskDraft } from './task-input.ts';
 import { confirmDeletePage, taskPage, type TaskDraftValues } from './task-views.ts';
@@ -38,6 +39,7 @@ export async function taskPageRoutes(app: MargFastify, opts: { ctx: AppContext }
   const store = TaskStore.of(ctx.services);
   const assignees = new Assignees(ctx.services);
   const events = new TaskEvents(ctx.services);
+  const updater: TaskUpdater = { services: ctx.services, store, events };
 
   app.get('/tasks/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const principal = await ctx.requirePermission(request, 'flow.tasks.read');
@@ -62,10 +64,8 @@ export async function taskPageRoutes(app: MargFastify, opts: { ctx: AppContext }
       assignees,
     );
     if (Object.keys(fields).length > 0) return render(request, reply, principal, task, { error: describeFields(fields), draft, status: 422 });
-    const updated = await store.update(task.id, changes);
+    const updated = await updateTask(updater, principal.id, task, changes);
     if (!updated) throw notFound('Task');
-    await recordUpdate(ctx.services, principal.id, task, updated);
-    await events.updated(updated);
     setFlash(ctx, request, 'Saved.');
     return reply.redirect(`/tasks/${task.id}`, 303);
   });
