@@ -45,7 +45,8 @@ export function createValidatorCompiler(): ValidatorCompiler {
     };
     pending.add(ready);
     const validate = ((data: unknown) => {
-      const fn = ready();
+      // Once compiled, a request pays one check, not the pending-set bookkeeping.
+      const fn = compiled ?? ready();
       const ok = fn(data);
       validate.errors = fn.errors ?? null;
       return ok;
