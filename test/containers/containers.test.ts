@@ -157,7 +157,14 @@ describe('container stage', { skip: skipReason }, () => {
       await project.exec('web', ['marg', 'user:create', '--email', SMOKE_USER.email, '--password', SMOKE_USER.password, '--name', 'Smoke', ...SMOKE_ROLES]);
       // Through HAProxy: the whole smoke test, then both web containers have served the links app.
       await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`, { headers: { host: `links.${DOMAIN}` } })).status === 200, { timeoutMs: 120_000, intervalMs: 1_000, what: async () => `HAProxy answering; its log:\n${(await project.logs('haproxy')).slice(-3000)}` });
-      const { slug } = await smoke(port, DOMAIN, 120_000, () => project.logs('worker'));
+      // Twice in CI the click never reached the database (once a worker's MariaDB connections timed
+      // out, once no job came at all): on a failure, the web containers' warnings say whether the
+      // click was dispatched.
+      const { slug } = await smoke(port, DOMAIN, 120_000, () => project.logs('worker')).catch(async (error: Error) => {
+        const logs = await Promise.all(webs.map((_, i) => project.logs('web', i + 1).catch((e: Error) => e.message)));
+        const warnings = logs.map((log, i) => `web ${i + 1}, warnings and errors:\n${log.split('\n').filter((line) => /"level":(40|50|60)/.test(line)).slice(-20).join('\n')}`);
+        throw new Error(`${error.message}\n${warnings.join('\n')}`);
+      });
       let warm!: () => void;
       const warmed = load({ port, host: `links.${DOMAIN}`, path: `/${slug}`, expect: 302, stop: new Promise<void>((r) => (warm = r)), maxRequests: 100 });
       setTimeout(() => warm(), 3_000);
