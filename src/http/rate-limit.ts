@@ -1,6 +1,7 @@
 import { isIPv6 } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimiter, RateLimitStore } from '../ratelimit/contract.ts';
+import { LeasedRateLimiter } from '../ratelimit/leased.ts';
 import { withTimeout } from '../support/timeout.ts';
 import { HttpError } from './errors.ts';
 import { routePath } from './route-path.ts';
@@ -23,6 +24,15 @@ export interface RequestLimitsOptions {
   readonly apiPerMinute: number;
   /** Sign-in attempts per minute per client IP; 0 = off. */
   readonly signinPerMinute: number;
+  /** Told when unspent API points could not be given back to the store. */
+  readonly onStoreError?: (error: unknown) => void;
+}
+
+export interface RequestLimits {
+  /** The onRequest hook. */
+  readonly limit: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** Gives unspent leased points back to the store (on server close). */
+  readonly close: () => Promise<void>;
 }
 
 interface Counted {
@@ -50,10 +60,12 @@ interface Counted {
  *
  * Returns undefined when both limits are off.
  */
-export function requestLimits(options: RequestLimitsOptions) {
+export function requestLimits(options: RequestLimitsOptions): RequestLimits | undefined {
   const { store, apiPerMinute, signinPerMinute } = options;
   if (apiPerMinute <= 0 && signinPerMinute <= 0) return undefined;
-  const api = apiPerMinute > 0 ? store.limiter('api_requests', { points: apiPerMinute, windowSeconds: WINDOW_MS / 1000 }) : undefined;
+  const apiRule = { points: apiPerMinute, windowSeconds: WINDOW_MS / 1000 };
+  // Sign-ins stay one store hit each: a slow, exact count, and the sign-in code resets it.
+  const api = apiPerMinute > 0 ? new LeasedRateLimiter(store.limiter('api_requests', apiRule), apiRule, options.onStoreError) : undefined;
   const signin = signinPerMinute > 0 ? store.limiter('signin_requests', { points: signinPerMinute, windowSeconds: WINDOW_MS / 1000 }) : undefined;
   let warnedAt = Number.NEGATIVE_INFINITY;
 
@@ -70,7 +82,7 @@ export function requestLimits(options: RequestLimitsOptions) {
     }
   }
 
-  return async function limitRequests(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  async function limitRequests(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const route = routePath(request);
     const apiMatch = api ? API_PATH.exec(route) : null;
     const isSignIn = signin !== undefined && request.method === 'POST' && SIGNIN_PATH.test(route);
@@ -102,7 +114,9 @@ export function requestLimits(options: RequestLimitsOptions) {
       ...headers,
       'retry-after': String(resetSeconds),
     });
-  };
+  }
+
+  return { limit: limitRequests, close: async () => api?.close() };
 }
 
 function who(request: FastifyRequest, client: string): string {

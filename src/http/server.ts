@@ -173,8 +173,16 @@ export async function buildServer(services: Services, apps: readonly AppModule[]
   // After the session is loaded (a 503 or 429 must leave it alone), before anything does work.
   const maintenance = new MaintenanceMonitor(new MaintenanceMode(services.cache, services.logger), services.logger);
   server.addHook('onRequest', maintenanceGate({ monitor: maintenance, secrets: new MaintenanceSecrets(decodeAppKey(config.appKey)), cookieDomain: config.session.domain }));
-  const limits = requestLimits({ store: services.rateLimits, apiPerMinute: config.limits.apiPerMinute, signinPerMinute: config.limits.signinPerMinute });
-  if (limits) server.addHook('onRequest', limits);
+  const limits = requestLimits({
+    store: services.rateLimits,
+    apiPerMinute: config.limits.apiPerMinute,
+    signinPerMinute: config.limits.signinPerMinute,
+    onStoreError: (err) => services.logger.warn({ err }, 'rate-limit store: unspent API points not given back'),
+  });
+  if (limits) {
+    server.addHook('onRequest', limits.limit);
+    server.addHook('onClose', limits.close);
+  }
   server.addHook('onRequest', refuseInvalidTokens);
   server.addHook('preValidation', refuseNulCharacters);
   server.addHook('preHandler', verifyCsrf);

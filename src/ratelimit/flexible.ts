@@ -1,5 +1,5 @@
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { RateLimiter, RateLimitResult, RateLimitRule } from './contract.ts';
+import type { RateLimiter, RateLimitResult, RateLimitRule, RateLimitTake } from './contract.ts';
 
 /** Adapts a rate-limiter-flexible limiter (any backend) to Marg's RateLimiter. */
 export class FlexibleRateLimiter implements RateLimiter {
@@ -11,6 +11,20 @@ export class FlexibleRateLimiter implements RateLimiter {
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) return this.#result(rejection, false);
       throw rejection;
+    }
+  }
+
+  async take(key: string, points: number): Promise<RateLimitTake> {
+    try {
+      const res = await this.inner.consume(key, points);
+      return { granted: points, remaining: Math.max(0, res.remainingPoints), retryAfterSeconds: 0 };
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      // Every backend adds before it compares (one atomic step), so consumedPoints - points is
+      // what others had taken: what was left is this take's, the rest is given back.
+      const granted = Math.min(points, Math.max(0, this.rule.points - (rejection.consumedPoints - points)));
+      if (points > granted) await this.inner.reward(key, points - granted);
+      return { granted, remaining: 0, retryAfterSeconds: this.#result(rejection, false).retryAfterSeconds };
     }
   }
 

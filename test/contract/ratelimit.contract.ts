@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { RateLimitStore } from '../../src/ratelimit/contract.ts';
+import { LeasedRateLimiter } from '../../src/ratelimit/leased.ts';
 import { NO_SECOND_CONNECTION, sleepUntil, type ContractOptions, type Fixture } from './fixture.ts';
 
 export type RateLimitFactory = () => Promise<Fixture<RateLimitStore>>;
@@ -109,6 +110,58 @@ export function describeRateLimitContract(driverName: string, factory: RateLimit
       const refused = await limiter.hit('k');
       assert.equal(refused.allowed, false);
       assert.ok(refused.retryAfterSeconds > 25 && refused.retryAfterSeconds <= 30, `retryAfterSeconds ${refused.retryAfterSeconds}`);
+    });
+
+    it('take grants what is asked while points are left, then only what is left, and leaves the counter at the limit', async (t) => {
+      const { store } = await setup(t);
+      const limiter = store.limiter('api', { points: 10, windowSeconds: 60 });
+      assert.deepEqual(await limiter.take('k', 4), { granted: 4, remaining: 6, retryAfterSeconds: 0 });
+      const partial = await limiter.take('k', 9);
+      assert.equal(partial.granted, 6);
+      assert.equal(partial.remaining, 0);
+      assert.ok(partial.retryAfterSeconds >= 1 && partial.retryAfterSeconds <= 60, `retryAfterSeconds ${partial.retryAfterSeconds}`);
+      assert.equal((await limiter.take('k', 3)).granted, 0);
+      await limiter.refund('k', 2);
+      assert.deepEqual(await limiter.peek('k'), { allowed: true, remaining: 2, retryAfterSeconds: 0 }, 'refused takes left nothing over the limit');
+    });
+
+    it('leased counting allows exactly the limit to a burst and says what remains', async (t) => {
+      const { store } = await setup(t);
+      const rule = { points: 40, windowSeconds: 60 };
+      const leased = new LeasedRateLimiter(store.limiter('api', rule), rule);
+      t.after(() => leased.close());
+      const results = await Promise.all(Array.from({ length: 60 }, () => leased.hit('burst')));
+      assert.equal(results.filter((r) => r.allowed).length, 40);
+      assert.deepEqual(
+        results.filter((r) => r.allowed).map((r) => r.remaining),
+        Array.from({ length: 40 }, (_, i) => 39 - i),
+      );
+      assert.ok(results.filter((r) => !r.allowed).every((r) => r.remaining === 0 && r.retryAfterSeconds >= 1));
+      // A slow key leases one point per hit: the store's count is exact after each.
+      assert.deepEqual(await leased.hit('slow'), { allowed: true, remaining: 39, retryAfterSeconds: 0 });
+      assert.deepEqual(await leased.peek('slow'), { allowed: true, remaining: 39, retryAfterSeconds: 0 });
+    });
+
+    it('leased counting on two nodes never allows more than the limit, and gives unspent points back when idle', async (t) => {
+      const { store, second } = await setup(t);
+      if (!second) return t.skip(NO_SECOND_CONNECTION);
+      const rule = { points: 400, windowSeconds: 60 };
+      const [a, b] = [new LeasedRateLimiter(store.limiter('api', rule), rule), new LeasedRateLimiter(second.limiter('api', rule), rule)];
+      t.after(() => Promise.all([a.close(), b.close()]));
+      // Both nodes count one key flat out, a few hits in flight each, until both are refused.
+      let allowed = 0;
+      async function node(limiter: LeasedRateLimiter): Promise<void> {
+        for (let refused = 0; refused < 3; ) {
+          const results = await Promise.all(Array.from({ length: 4 }, () => limiter.hit('k')));
+          for (const result of results) result.allowed ? allowed++ : refused++;
+        }
+      }
+      await Promise.all([node(a), node(b)]);
+      assert.ok(allowed <= 400, `allowed ${allowed} of 400`);
+      assert.ok(allowed >= 400 - 2 * Math.floor(400 * 0.05), `allowed ${allowed}: at most each node's spare lease is held back`);
+      // Idle keys give their unspent points back within a couple of sweeps.
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      assert.equal(400 - (await a.peek('k')).remaining, allowed, 'the store counts exactly what was allowed');
     });
 
     it('shares counters across connections', async (t) => {

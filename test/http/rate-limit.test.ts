@@ -145,7 +145,7 @@ describe('request limits switched off (0)', () => {
 
 describe('request limits when the rate-limit store fails', () => {
   function storeThat(hit: () => Promise<never>): RateLimitStore {
-    const limiter = { hit, peek: hit, reset: async () => {}, refund: async () => {} };
+    const limiter = { hit, take: hit, peek: hit, reset: async () => {}, refund: async () => {} };
     return { driver: 'broken', limiter: () => limiter, close: async () => {} };
   }
 
@@ -156,7 +156,7 @@ describe('request limits when the rate-limit store fails', () => {
     it(`lets requests through when the store ${what} (the limits must not become the outage)`, async () => {
       const app = Fastify();
       app.decorateRequest('session', null);
-      app.addHook('onRequest', requestLimits({ store: storeThat(hit), apiPerMinute: 1, signinPerMinute: 1 })!);
+      app.addHook('onRequest', requestLimits({ store: storeThat(hit), apiPerMinute: 1, signinPerMinute: 1 })!.limit);
       app.get('/flow/api/thing', async () => ({ ok: true }));
       try {
         const started = performance.now();
