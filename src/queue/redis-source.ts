@@ -28,6 +28,9 @@ return -1`;
 /** How long closing waits for Redis (the completion counts, a graceful QUIT) before it cuts the connection. */
 const CLOSE_WAIT_MS = 2_000;
 
+/** A BZPOPMIN answer later than its timeout plus this means its connection is dead. */
+const BLOCK_GRACE_MS = 10_000;
+
 /** How often the stalled-job check runs: often enough that a dead worker's job comes back soon after its lock expires. */
 export function stalledIntervalMs(retryAfterMs: number): number {
   return Math.min(30_000, Math.max(100, Math.floor(retryAfterMs / 2)));
@@ -51,10 +54,13 @@ export class RedisJobSource implements JobSource {
   /** Open sessions, with how to make their consumers let go. */
   readonly #sessions = new Map<RedisSession, SessionHooks['onSourceClose']>();
 
-  constructor(private readonly store: RedisQueueStore) {}
+  constructor(
+    private readonly store: RedisQueueStore,
+    private readonly options: { readonly blockGraceMs?: number } = {},
+  ) {}
 
   open(queues: readonly string[], hooks: SessionHooks): JobSession {
-    const session: RedisSession = new RedisSession(this.store, queues, hooks.onError, () => this.#sessions.delete(session));
+    const session: RedisSession = new RedisSession(this.store, queues, hooks.onError, () => this.#sessions.delete(session), this.options.blockGraceMs);
     this.#sessions.set(session, hooks.onSourceClose);
     return session;
   }
@@ -108,7 +114,7 @@ class RedisSession implements JobSession {
   /** Commands (maxRetriesPerRequest: null, as BullMQ workers require). */
   readonly #client: Redis;
   /** Waits for markers (BZPOPMIN) while every queue is empty. */
-  readonly #blocker: Redis;
+  #blocker: Redis;
   readonly #completions: CompletionCounter;
   #interrupted = false;
   #closed: Promise<void> | undefined;
@@ -116,8 +122,10 @@ class RedisSession implements JobSession {
   constructor(
     private readonly store: RedisQueueStore,
     queues: readonly string[],
-    onError: (error: unknown) => void,
+    private readonly onError: (error: unknown) => void,
     private readonly onClosed: () => void,
+    /** How long past its own timeout a BZPOPMIN may take before its connection is given up. */
+    private readonly blockGraceMs = BLOCK_GRACE_MS,
   ) {
     // BullMQ workers need commands that wait for a reconnect instead of failing (maxRetriesPerRequest: null).
     this.#client = store.connections.duplicate({ maxRetriesPerRequest: null });
@@ -240,12 +248,41 @@ class RedisSession implements JobSession {
     while (!this.#interrupted) {
       const left = until - Date.now();
       if (left <= 0) return;
-      const popped = await this.#blocker.bzpopmin(...markers, Math.max(left, 1) / 1000);
+      const popped = await this.#blockFor(markers, left);
       if (!popped) return;
       const dueAt = Number(popped[2]);
       if (dueAt <= Date.now()) return;
       // A delayed job's marker: sleep until it is due, unless a new job comes first.
       until = Math.min(until, dueAt);
+    }
+  }
+
+  /**
+   * BZPOPMIN with a deadline of our own. Redis answers a timed-out BZPOPMIN with nil, but over a
+   * connection that died without a reset (a half-open socket: a NAT or container network that
+   * dropped it) no answer ever comes, and a worker waiting for it would take no job again. Past
+   * the deadline the blocking connection is replaced and the consumer looks at its queues.
+   */
+  async #blockFor(markers: string[], ms: number): Promise<[string, string, string] | null> {
+    const pop = this.#blocker.bzpopmin(...markers, Math.max(ms, 1) / 1000);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), ms + this.blockGraceMs);
+    });
+    try {
+      const popped = await Promise.race([pop, late]);
+      if (popped !== 'late') return popped;
+      // Its answer, should one still come, is not waited for (a marker only says to look).
+      pop.catch(() => {});
+      if (this.#interrupted) return null;
+      this.onError(new Error(`the queue's blocking Redis connection gave no answer within ${ms + this.blockGraceMs} ms: reconnecting it`));
+      // A new connection: the old one's pending BZPOPMIN is dropped with it, not sent again.
+      const dead = this.#blocker;
+      this.#blocker = this.store.connections.duplicate({ maxRetriesPerRequest: null });
+      dead.disconnect();
+      return null;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
