@@ -2,15 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { User } from '../../src/auth/users.ts';
-import { browserAvailability, launchChromium, signInPage, watchedContext, type WatchedPage } from '../support/browser.ts';
+import { browserSkip, launchChromium, requireBrowser, signInPage, watchedContext, type WatchedPage } from '../support/browser.ts';
 import { recordSecret } from '../support/log-capture.ts';
 import { MailLog, resetLink } from '../support/mail-log.ts';
 import { ARTIFACTS_DIR, checkPage } from '../support/page-checks.ts';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/platform.ts';
 
-const availability = browserAvailability();
-if (!availability.run && !availability.required) process.stderr.write(`SKIPPED the accounts browser test: ${availability.message}\n`);
-const skip = !availability.run && !availability.required ? availability.message : false;
+const skip = browserSkip('the accounts browser test');
 
 const WIDTHS = [390, 1280] as const;
 const NEW_PASSWORD = 'a browser-chosen passphrase';
@@ -26,7 +24,7 @@ describe('accounts pages and the shell in a real browser (chromium)', { skip }, 
   const origin = (app: string) => `http://${app}.marg.localhost:${server.port}`;
 
   before(async () => {
-    if (!availability.run) assert.fail(`${availability.message} (required: CI=true or MARG_REQUIRE_SERVICES=1)`);
+    requireBrowser();
     server = await startTestServer({ MAIL_MAILER: 'log' }, { worker: true });
     mail = new MailLog(server.config.mail.directory);
     admin = await server.createUser({

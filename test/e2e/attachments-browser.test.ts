@@ -3,11 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { after, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { upload } from '../support/attachments.ts';
-import { browserAvailability, launchChromium } from '../support/browser.ts';
+import { browserSkip, launchChromium, requireBrowser } from '../support/browser.ts';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/platform.ts';
 
-const availability = browserAvailability();
-if (!availability.run && !availability.required) process.stderr.write(`SKIPPED the attachments browser test: ${availability.message}\n`);
+const skip = browserSkip('the attachments browser test');
 
 describe('task attachments in a real browser (chromium)', () => {
   let server: TestServer | undefined;
@@ -17,8 +16,8 @@ describe('task attachments in a real browser (chromium)', () => {
     await server?.close();
   });
 
-  it('lists a task\'s files on its page, a click downloads the file under its name, and the page form uploads one', { skip: !availability.run && !availability.required ? availability.message : false }, async () => {
-    if (!availability.run) assert.fail(`${availability.message} (required: CI=true or MARG_REQUIRE_SERVICES=1)`);
+  it('lists a task\'s files on its page, a click downloads the file under its name, and the page form uploads one', { skip }, async () => {
+    requireBrowser();
     server = await startTestServer();
     const user = await server.createUser({ roles: [{ app: 'flow', role: 'editor' }] });
     const api = server.client();

@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { browserAvailability, launchChromium } from '../support/browser.ts';
+import { browserSkip, launchChromium, requireBrowser } from '../support/browser.ts';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/platform.ts';
 
-const availability = browserAvailability();
-if (!availability.run && !availability.required) process.stderr.write(`SKIPPED the browser test: ${availability.message}\n`);
+const skip = browserSkip('the browser test');
 
 /** A person's path through a real browser: sign in once on accounts, land on flow, signed in on links too. */
 describe('in a real browser (chromium)', () => {
@@ -21,9 +20,9 @@ describe('in a real browser (chromium)', () => {
 
   it(
     'signs in through the accounts form, returns to the flow task list, and is signed in on links',
-    { skip: !availability.run && !availability.required ? availability.message : false },
+    { skip },
     async (t) => {
-      if (!availability.run) assert.fail(`${availability.message} (required: CI=true or MARG_REQUIRE_SERVICES=1)`);
+      requireBrowser();
       server = await startTestServer();
       const user = await server.createUser({ roles: [{ app: 'flow', role: 'editor' }] });
       const title = `Water the ficus ${randomUUID().slice(0, 8)}`;

@@ -5,12 +5,11 @@ import type { Browser } from 'playwright-core';
 import { APPS } from '../../apps/index.ts';
 import { embeddedRealtime } from '../../src/platform/realtime-role.ts';
 import type { RunningRole } from '../../src/platform/boot.ts';
-import { browserAvailability, launchChromium } from '../support/browser.ts';
+import { browserSkip, launchChromium, requireBrowser } from '../support/browser.ts';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/platform.ts';
 import { realtimeEnv } from '../realtime/support.ts';
 
-const availability = browserAvailability();
-if (!availability.run && !availability.required) process.stderr.write(`SKIPPED the live board browser test: ${availability.message}\n`);
+const skip = browserSkip('the live board browser test');
 
 /** `npm start`'s arrangement: the WebSocket on the web port under ws.<MARG_DOMAIN>, the in-process broadcast port. */
 describe('live flow board in a real browser (chromium)', () => {
@@ -23,8 +22,8 @@ describe('live flow board in a real browser (chromium)', () => {
     await server?.close();
   });
 
-  it('shows a task created through the API and a status changed in another page, without a reload', { skip: !availability.run && !availability.required ? availability.message : false }, async () => {
-    if (!availability.run) assert.fail(`${availability.message} (required: CI=true or MARG_REQUIRE_SERVICES=1)`);
+  it('shows a task created through the API and a status changed in another page, without a reload', { skip }, async () => {
+    requireBrowser();
     server = await startTestServer(realtimeEnv({ BROADCAST_CONNECTION: 'memory' }));
     const embedded = embeddedRealtime();
     realtime = await embedded.role.start(server.services, APPS);

@@ -5,14 +5,12 @@ import type { User } from '../../src/auth/users.ts';
 import { QueueWorker } from '../../src/queue/worker.ts';
 import { startTelemetryReporter, type RunningReporter } from '../../src/telemetry/reporter.ts';
 import { TelemetryRecorder } from '../../src/telemetry/recorder.ts';
-import { browserAvailability, launchChromium, signedInContext, type WatchedPage } from '../support/browser.ts';
+import { browserSkip, launchChromium, requireBrowser, signedInContext, type WatchedPage } from '../support/browser.ts';
 import { checkPage } from '../support/page-checks.ts';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/platform.ts';
 import { until } from '../support/wait.ts';
 
-const availability = browserAvailability();
-if (!availability.run && !availability.required) process.stderr.write(`SKIPPED the ops browser test: ${availability.message}\n`);
-const skip = !availability.run && !availability.required ? availability.message : false;
+const skip = browserSkip('the ops browser test');
 
 const WIDTHS = [1280, 390];
 
@@ -30,7 +28,7 @@ describe('the ops pages in a real browser (chromium)', { skip }, () => {
   const origin = (app: string) => `http://${app}.marg.localhost:${server.port}`;
 
   before(async () => {
-    if (!availability.run) assert.fail(`${availability.message} (required: CI=true or MARG_REQUIRE_SERVICES=1)`);
+    requireBrowser();
     server = await startTestServer();
     admin = await server.createUser({ name: 'Olga Ops', roles: [{ app: 'ops', role: 'admin' }] });
     viewer = await server.createUser({ name: 'Vic Viewer', roles: [{ app: 'ops', role: 'viewer' }] });

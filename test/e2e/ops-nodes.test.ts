@@ -3,15 +3,13 @@ import { hostname } from 'node:os';
 import { after, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { balancerInstalled, ClusterFixture, DOMAIN, PASSWORD } from '../cluster/fixture.ts';
-import { browserAvailability, launchChromium, signedInContext } from '../support/browser.ts';
+import { browserSkip, launchChromium, requireBrowser, signedInContext } from '../support/browser.ts';
 import { withCliServices } from '../support/cli.ts';
 import { checkPage } from '../support/page-checks.ts';
 import { until } from '../support/wait.ts';
 
-const availability = browserAvailability();
-if (!availability.run && !availability.required) process.stderr.write(`SKIPPED the ops cluster browser test: ${availability.message}\n`);
 const haproxy = await balancerInstalled('haproxy');
-const skip = (!availability.run && !availability.required ? availability.message : undefined) ?? haproxy.skipReason ?? false;
+const skip = browserSkip('the ops cluster browser test') || (haproxy.skipReason ?? false);
 
 /**
  * Issue 18's "done when" with real processes: `marg cluster up` (HAProxy in front of two
@@ -29,7 +27,7 @@ describe('ops overview of a real `marg cluster`, in Chromium', { skip }, () => {
   });
 
   it('an ops admin sees both web nodes and the worker of the cluster; a SIGKILLed web node turns red', { timeout: 110_000 }, async (t) => {
-    if (!availability.run) assert.fail(`${availability.message} (required: CI=true or MARG_REQUIRE_SERVICES=1)`);
+    requireBrowser();
     await cluster.up(['--web', '2', '--workers', '1', '--schedulers', '0']);
     const email = `ops-cluster-${process.pid}@example.test`;
     await withCliServices(cluster.cwd, cluster.env, async (services) => {

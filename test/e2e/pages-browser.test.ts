@@ -3,13 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { LinksDatabase } from '../../apps/links/links-store.ts';
 import type { User } from '../../src/auth/users.ts';
-import { browserAvailability, launchChromium, signedInContext, type WatchedPage } from '../support/browser.ts';
+import { browserSkip, launchChromium, requireBrowser, signedInContext, type WatchedPage } from '../support/browser.ts';
 import { checkPage } from '../support/page-checks.ts';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/platform.ts';
 
-const availability = browserAvailability();
-if (!availability.run && !availability.required) process.stderr.write(`SKIPPED the pages browser test: ${availability.message}\n`);
-const skip = !availability.run && !availability.required ? availability.message : false;
+const skip = browserSkip('the pages browser test');
 const WIDTHS = [390, 1280] as const;
 
 /** The flow task page, the board and the link page in real chromium at phone and desktop width; edit and delete flows. */
@@ -22,7 +20,7 @@ describe('task and link pages in a real browser (chromium)', { skip }, () => {
   const origin = (app: string) => `http://${app}.marg.localhost:${server.port}`;
 
   before(async () => {
-    if (!availability.run) assert.fail(`${availability.message} (required: CI=true or MARG_REQUIRE_SERVICES=1)`);
+    requireBrowser();
     server = await startTestServer();
     editor = await server.createUser({
       name: 'Eddie Editor-Longname of the Operations Team',

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { browserAvailability, launchChromium } from '../support/browser.ts';
+import { browserSkip, launchChromium, requireBrowser } from '../support/browser.ts';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/platform.ts';
 import { until } from '../support/wait.ts';
 
-const availability = browserAvailability();
-if (!availability.run && !availability.required) process.stderr.write(`SKIPPED the search browser test: ${availability.message}\n`);
+const skip = browserSkip('the search browser test');
 
 describe('the search box in a real browser (chromium)', () => {
   let server: TestServer | undefined;
@@ -16,8 +15,8 @@ describe('the search box in a real browser (chromium)', () => {
     await server?.close();
   });
 
-  it('types words into the flow board search box and lands on marked results', { skip: !availability.run && !availability.required ? availability.message : false }, async () => {
-    if (!availability.run) assert.fail(`${availability.message} (required: CI=true or MARG_REQUIRE_SERVICES=1)`);
+  it('types words into the flow board search box and lands on marked results', { skip }, async () => {
+    requireBrowser();
     server = await startTestServer({}, { worker: true });
     const user = await server.createUser({ roles: [{ app: 'flow', role: 'viewer' }, { app: 'links', role: 'editor' }] });
     const editor = await server.createUser({ roles: [{ app: 'flow', role: 'editor' }] });

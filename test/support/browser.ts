@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
@@ -30,6 +31,20 @@ export function browserAvailability(): { run: true } | { run: false; required: b
     required,
     message: `${CHROMIUM_PATH} not found: the browser test needs Debian's chromium (install it with \`apt-get install chromium\`)`,
   };
+}
+
+/** The `skip` option of a browser test: its reason, announced on stderr, when chromium is missing and not required; else false. */
+export function browserSkip(what: string): string | false {
+  const availability = browserAvailability();
+  if (availability.run || availability.required) return false;
+  process.stderr.write(`SKIPPED ${what}: ${availability.message}\n`);
+  return availability.message;
+}
+
+/** Fails a browser test whose chromium is missing where it is required (CI=true or MARG_REQUIRE_SERVICES=1). */
+export function requireBrowser(): void {
+  const availability = browserAvailability();
+  if (!availability.run) assert.fail(`${availability.message} (required: CI=true or MARG_REQUIRE_SERVICES=1)`);
 }
 
 /** Headless chromium with bounded launch time; close it in `after()`. */
