@@ -15,6 +15,8 @@ export const CLICKS_JOB = 'links.clicks';
 export const CLICKS_CHANNEL = 'private-links.clicks';
 /** Most a buffer holds before it dispatches early. */
 const MAX_PENDING = 1_000;
+/** Refused batches kept for another try: a minute of a busy node's clicks. */
+const MAX_UNSENT = 60;
 /** A batch's id is remembered this long, so a redelivery within it is recognised; far above QUEUE_RETRY_AFTER. */
 export const LEDGER_KEEP_MS = 60 * 60 * 1000;
 
@@ -31,18 +33,23 @@ type ClickBatch = Static<typeof ClickBatch>;
 /**
  * Counts redirects in memory and dispatches them as one `links.clicks` job at most once a
  * second (the first click after a quiet second goes at once), so a redirect costs a Map
- * update, not a write. A web node that dies loses at most its last second of clicks;
+ * update, not a write. A batch the queue refuses (Redis away for a moment) is kept and sent
+ * again a second later, under the same id, so the worker counts it once however often it
+ * arrives; up to MAX_UNSENT batches wait, beyond that the oldest are dropped (logged).
+ * A web node that dies loses at most its last second of clicks and what was waiting;
  * a graceful stop flushes them.
  */
 export class ClickBuffer {
   #pending = new Map<number, number>();
   #size = 0;
+  /** Batches made and not yet accepted by the queue, oldest first. */
+  #unsent: ClickBatch[] = [];
   #lastFlush = 0;
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly queue: Queue,
+    private readonly queue: Pick<Queue, 'dispatch'>,
     private readonly logger: Logger,
     private readonly intervalMs = 1_000,
   ) {}
@@ -55,22 +62,45 @@ export class ClickBuffer {
     else this.#timer ??= setTimeout(() => void this.flush(), wait);
   }
 
-  /** Dispatches what is pending; resolves once it (and any earlier flush) is queued. */
+  /** Batches waiting for the queue (refused so far). */
+  get unsent(): number {
+    return this.#unsent.length;
+  }
+
+  /** Dispatches what is pending and what was refused before; resolves once that (and any earlier flush) was tried. */
   flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#lastFlush = Date.now();
-    if (this.#pending.size === 0) return this.#flushing;
-    const batch: ClickBatch = { batch: randomUUID(), day: new Date().toISOString().slice(0, 10), counts: [...this.#pending] };
-    this.#pending = new Map();
-    this.#size = 0;
-    this.#flushing = this.#flushing.then(() =>
-      this.queue.dispatch(CLICKS_JOB, batch, { tries: 5, backoff: { type: 'exponential', delayMs: 1_000 } }).then(
-        () => undefined,
-        (error: unknown) => this.logger.warn({ err: error, links: batch.counts.length }, 'clicks not counted: the queue refused the batch'),
-      ),
-    );
+    if (this.#pending.size > 0) {
+      this.#unsent.push({ batch: randomUUID(), day: new Date().toISOString().slice(0, 10), counts: [...this.#pending] });
+      this.#pending = new Map();
+      this.#size = 0;
+    }
+    if (this.#unsent.length === 0) return this.#flushing;
+    this.#flushing = this.#flushing.then(() => this.#send());
     return this.#flushing;
+  }
+
+  async #send(): Promise<void> {
+    while (this.#unsent.length > 0) {
+      const batch = this.#unsent[0]!;
+      try {
+        await this.queue.dispatch(CLICKS_JOB, batch, { tries: 5, backoff: { type: 'exponential', delayMs: 1_000 } });
+      } catch (error) {
+        const dropped = this.#unsent.splice(0, Math.max(0, this.#unsent.length - MAX_UNSENT));
+        const lost = dropped.reduce((sum, b) => sum + b.counts.reduce((n, [, clicks]) => n + clicks, 0), 0);
+        this.logger.warn(
+          { err: error, waiting: this.#unsent.length, ...(lost > 0 ? { lostClicks: lost } : {}) },
+          lost > 0 ? 'clicks lost: the queue refused batches for too long' : 'clicks not counted yet: the queue refused the batch; trying again',
+        );
+        // Unref'd: a process that is stopping does not wait for an outage to end.
+        this.#timer ??= setTimeout(() => void this.flush(), this.intervalMs).unref();
+        return;
+      }
+      // Only once accepted: a batch the queue may have taken anyway goes again under the same id.
+      this.#unsent.shift();
+    }
   }
 }
 
