@@ -150,9 +150,21 @@ export class ComposeProject {
       try {
         return await podman(['exec', this.container(service), ...args], timeoutMs);
       } catch (error) {
-        if (attempt === 3 || !/ETIMEDOUT|cannot reach/.test((error as Error).message)) throw error;
+        const timedOut = /ETIMEDOUT|cannot reach/.test((error as Error).message);
+        if (attempt === 3 && timedOut) throw new Error(`${(error as Error).message}\n${await this.#networkReport(service)}`);
+        if (attempt === 3 || !timedOut) throw error;
       }
     }
+  }
+
+  /** What the container sees of the servers, for a connect that kept timing out: names, addresses, MariaDB's last words. */
+  async #networkReport(service: string): Promise<string> {
+    const run = (args: readonly string[]) => podman(args, 30_000).then((r) => (r.stdout + r.stderr).trim(), (e: Error) => e.message.split('\n')[0]!);
+    const [names, mariadb] = await Promise.all([
+      run(['exec', this.container(service), 'getent', 'ahosts', 'mariadb', 'redis']),
+      run(['logs', '--tail', '30', this.container('mariadb')]),
+    ]);
+    return `${service} resolves:\n${names}\nmariadb's log (last 30 lines):\n${mariadb}`;
   }
 
   logs(service: string, index = 1): Promise<string> {
