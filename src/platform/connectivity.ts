@@ -41,7 +41,7 @@ export async function assertReachable(services: Services): Promise<void> {
   // that dispatches jobs does not start without it, and its first dispatch does not wait for a connect.
   if (config.queue.connection === 'redis') {
     try {
-      await answersWithin(() => services.queue.ping(), TIMEOUT_MS);
+      await services.queue.ping(TIMEOUT_MS);
     } catch (error) {
       throw new UnreachableError(`the Redis queue: ${reason(error)} (check REDIS_URL, REDIS_HOST/REDIS_PORT or REDIS_SENTINELS)`);
     }
@@ -53,19 +53,6 @@ export async function assertReachable(services: Services): Promise<void> {
     } catch (error) {
       throw new UnreachableError(`${reason(error)} (check AWS_ENDPOINT, AWS_BUCKET, AWS_DEFAULT_REGION and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)`);
     }
-  }
-}
-
-/** Asks again until the probe answers or `ms` has passed (a connection still being opened answers on a later try). */
-async function answersWithin(probe: () => Promise<void>, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await probe();
-    } catch (error) {
-      if (Date.now() >= deadline) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

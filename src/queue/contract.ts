@@ -137,7 +137,8 @@ export interface QueueMonitor {
   stats(queues?: readonly string[]): Promise<QueueCounts[]>;
   /** Waiting + delayed + running over every queue: what `/health` compares with the backlog threshold. */
   size(): Promise<number>;
-  ping(): Promise<void>;
+  /** Resolves once the store answers, waiting up to `timeoutMs` for a connection still being opened. */
+  ping(timeoutMs?: number): Promise<void>;
 }
 
 /** Failed-job administration (`queue:failed`, `queue:retry`, …; Laravel's FailedJobProvider). */

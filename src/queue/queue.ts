@@ -45,8 +45,8 @@ export class Queue implements QueueMonitor {
     return this.#monitor.size();
   }
 
-  ping(): Promise<void> {
-    return this.#monitor.ping();
+  ping(timeoutMs?: number): Promise<void> {
+    return this.#monitor.ping(timeoutMs);
   }
 }
 

@@ -109,8 +109,8 @@ export class RedisQueueStore {
     await this.#readying;
   }
 
-  async ping(): Promise<void> {
-    await withTimeout(this.connections.client.ping(), PING_TIMEOUT_MS);
+  ping(timeoutMs = PING_TIMEOUT_MS): Promise<void> {
+    return this.connections.ready(timeoutMs);
   }
 
   /** Every queue this deployment has used. */

@@ -103,7 +103,7 @@ export class RedisQueue implements JobProducer, QueueMonitor {
     return counts.reduce((sum, c) => sum + Object.values(c).reduce((a, b) => a + b, 0), 0);
   }
 
-  ping(): Promise<void> {
-    return this.store.ping();
+  ping(timeoutMs?: number): Promise<void> {
+    return this.store.ping(timeoutMs);
   }
 }
