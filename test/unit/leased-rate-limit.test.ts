@@ -4,19 +4,18 @@ import type { RateLimiter } from '../../src/ratelimit/contract.ts';
 import { LeasedRateLimiter } from '../../src/ratelimit/leased.ts';
 import { MemoryRateLimitStore } from '../../src/ratelimit/memory.ts';
 
+/** The store limiter `inner` with its `take` replaced. */
+function withTake(inner: RateLimiter, take: RateLimiter['take']): RateLimiter {
+  return { hit: (key, points) => inner.hit(key, points), take, peek: (key) => inner.peek(key), reset: (key) => inner.reset(key), refund: (key, points) => inner.refund(key, points) };
+}
+
 /** A store limiter that counts its takes: how many round trips a real store would see. */
 function counted(inner: RateLimiter): { limiter: RateLimiter; takes: () => number } {
   let takes = 0;
-  const limiter: RateLimiter = {
-    hit: (key, points) => inner.hit(key, points),
-    take: (key, points) => {
-      takes++;
-      return inner.take(key, points);
-    },
-    peek: (key) => inner.peek(key),
-    reset: (key) => inner.reset(key),
-    refund: (key, points) => inner.refund(key, points),
-  };
+  const limiter = withTake(inner, (key, points) => {
+    takes++;
+    return inner.take(key, points);
+  });
   return { limiter, takes: () => takes };
 }
 
@@ -72,7 +71,7 @@ describe('LeasedRateLimiter', () => {
     const rule = { points: 10, windowSeconds: 60 };
     const inner = new MemoryRateLimitStore('t').limiter('api', rule);
     let fail = true;
-    const flaky: RateLimiter = { take: (key, points) => (fail ? Promise.reject(new Error('down')) : inner.take(key, points)), peek: (k) => inner.peek(k), reset: (k) => inner.reset(k), refund: (k, p) => inner.refund(k, p), hit: (k, p) => inner.hit(k, p) };
+    const flaky = withTake(inner, (key, points) => (fail ? Promise.reject(new Error('down')) : inner.take(key, points)));
     const leased = new LeasedRateLimiter(flaky, rule);
     t.after(() => leased.close());
     const failed = await Promise.allSettled([leased.hit('k'), leased.hit('k')]);
