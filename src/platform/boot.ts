@@ -110,11 +110,15 @@ async function stopAll(roles: readonly RunningRole[]): Promise<void> {
 export async function runRoles(
   options: BootOptions & { onReady?(booted: Booted): void | Promise<void>; onSignal?(signal: NodeJS.Signals): void; signals?: 'interactive' | 'supervised' },
 ): Promise<void> {
-  const booted = await bootRoles(options);
-  await options.onReady?.(booted);
+  const booting = bootRoles(options);
+  // Listening before any role starts: a SIGTERM that comes as soon as a role says it is ready
+  // (or while the others boot) waits for the boot, then stops the roles gracefully, instead of
+  // the default action killing the process mid-job. A second signal still exits at once.
   onShutdownSignal(async (signal) => {
     options.onSignal?.(signal);
-    await booted.stop();
+    await (await booting).stop();
   }, options.signals);
+  const booted = await booting;
+  await options.onReady?.(booted);
   process.exit(await booted.finished);
 }
